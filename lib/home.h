@@ -1,0 +1,35 @@
+#ifndef AIRLOCK_HOME_H
+#define AIRLOCK_HOME_H
+
+#include "lib/db.h"
+#include "lib/err.h"
+
+enum home_role { HOME_EXPORT = 1, HOME_IMPORT = 2 };
+
+/*
+ * A site home: airlock.conf, gnupg/ (private GnuPG home, 0700), catalog.db
+ * (SQLite, WAL), store/ (objects by SHA-256), staging/, quarantine/,
+ * published/.  All paths are absolute and owned by the struct.
+ */
+struct home {
+	char *dir;
+	char *gnupg;
+	char *catalog;
+	char *store;
+	char *staging;
+	char *quarantine;
+	char *published;
+	enum home_role role;
+	struct db *db;
+};
+
+/* --home, else $AIRLOCK_HOME, else /var/lib/airlock.  Never NULL. */
+const char *home_resolve(const char *opt);
+/* Create a new site home (the folder may exist but must not hold a catalog). */
+int home_create(const char *dir, enum home_role role, struct err *e) AL_WUR;
+/* Open an existing one; want is 0 for any role, else the role required. */
+int home_open(struct home *h, const char *dir, int want, struct err *e) AL_WUR;
+void home_close(struct home *h);
+const char *home_role_name(enum home_role r);
+
+#endif

@@ -1,0 +1,36 @@
+#include "lib/schema.h"
+
+const char *const schema_migrations[] = {
+	/* 1: the first catalog */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	/* the hash-chained audit log (lib/audit.c) */
+	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,"
+	" prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	/* export side: what is carried, and what was written */
+	"CREATE TABLE source(name TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL,"
+	" added INTEGER NOT NULL);"
+	"CREATE TABLE export(channel TEXT NOT NULL, sequence INTEGER NOT NULL, manifest TEXT NOT NULL,"
+	" created INTEGER NOT NULL, expires INTEGER NOT NULL, target TEXT NOT NULL,"
+	" PRIMARY KEY(channel, sequence));"
+	/* import side: whose signatures each channel needs */
+	"CREATE TABLE channel(name TEXT PRIMARY KEY, threshold INTEGER NOT NULL CHECK(threshold >= 1));"
+	"CREATE TABLE trust(channel TEXT NOT NULL REFERENCES channel(name), fpr TEXT NOT NULL,"
+	" uid TEXT NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(channel, fpr));"
+	/* the store's objects and the snapshots that name them */
+	"CREATE TABLE object(sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, added INTEGER NOT NULL);"
+	"CREATE TABLE snapshot(id INTEGER PRIMARY KEY, channel TEXT NOT NULL, sequence INTEGER NOT NULL,"
+	" manifest TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	" imported INTEGER NOT NULL, signers TEXT NOT NULL, UNIQUE(channel, sequence));"
+	"CREATE TABLE file(snapshot INTEGER NOT NULL REFERENCES snapshot(id), source TEXT NOT NULL,"
+	" path TEXT NOT NULL, object TEXT NOT NULL REFERENCES object(sha256), mode INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, PRIMARY KEY(snapshot, source, path));"
+	/* which snapshot serves each source: switched in the import's transaction */
+	"CREATE TABLE served(source TEXT PRIMARY KEY, channel TEXT NOT NULL,"
+	" snapshot INTEGER NOT NULL REFERENCES snapshot(id));"
+	/* every import attempt, accepted or rejected, with where its report is */
+	"CREATE TABLE import(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, media TEXT NOT NULL,"
+	" channel TEXT, sequence INTEGER, result TEXT NOT NULL, reason TEXT NOT NULL, report TEXT NOT NULL);",
+};
+
+const size_t schema_nmigrations = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

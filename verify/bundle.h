@@ -1,0 +1,52 @@
+#ifndef AIRLOCK_BUNDLE_H
+#define AIRLOCK_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/hash.h"
+#include "lib/progress.h"
+#include "media/volume.h"
+#include "verify/gpg.h"
+#include "verify/manifest.h"
+#include "verify/policy.h"
+
+/* The layout of a bundle on a volume (docs/bundle-format.md). */
+#define BUNDLE_MANIFEST "manifest"
+#define BUNDLE_SIGDIR "signatures"
+#define BUNDLE_PACKDIR "packs"
+#define BUNDLE_SIG_MAX ((size_t)64 << 10)
+
+/*
+ * A bundle opened from a volume.  The steps are separate so that each
+ * caller runs them in the verify-before-parse order:
+ *   bundle_open       read the manifest bytes and signature files (bounded)
+ *   bundle_verify_sigs  GPGME over the raw manifest bytes, then the policy
+ *   bundle_parse      only then parse the manifest
+ *   bundle_check_listing  every file on the volume is named; parts present with their sizes
+ */
+struct bundle {
+	struct volume *vol;
+	struct buf manifest_raw;
+	uint8_t manifest_sha256[SHA256_LEN];
+	char manifest_hex[SHA256_HEX];
+	struct buf sigdata[POLICY_MAX_SIGS];
+	char signame[POLICY_MAX_SIGS][128];
+	size_t nsigs;
+	struct sig_result sigs[POLICY_MAX_SIGS];
+	struct policy_verdict verdict;
+	struct manifest m;
+	int parsed;
+};
+
+int bundle_open(struct bundle *b, const char *spec, struct err *e) AL_WUR;
+int bundle_verify_sigs(struct bundle *b, struct gpg *g, const struct policy *p, struct err *e) AL_WUR;
+int bundle_parse(struct bundle *b, struct err *e) AL_WUR;
+int bundle_check_listing(struct bundle *b, struct err *e) AL_WUR;
+/* Hash every part on the volume against the manifest (airlock verify). */
+int bundle_check_parts(struct bundle *b, int quiet, struct err *e) AL_WUR;
+void bundle_close(struct bundle *b);
+
+#endif
