@@ -33,6 +33,8 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
+.DEFAULT_GOAL := all
+
 COMPONENTS := importer exporter mirror verify media lib
 # Static library per component; link order follows the dependency direction.
 define component

@@ -1,0 +1,547 @@
+#include "importer/import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "importer/unpack.h"
+#include "lib/audit.h"
+#include "lib/fs.h"
+#include "lib/hash.h"
+#include "lib/util.h"
+#include "mirror/catalog.h"
+#include "mirror/store.h"
+#include "verify/bundle.h"
+#include "verify/gpg.h"
+#include "verify/policy.h"
+#include "lib/banned.h"
+
+#define BLOCK (1 << 20)
+#define MAX_TRUSTED 256
+
+struct import {
+	struct home *h;
+	const struct import_opts *o;
+	struct report *rep;
+	int64_t start;
+	struct bundle b;
+	int bundle_open;
+	struct gpg *g;
+	struct buf qdir;   /* quarantine/import-... */
+	struct buf tmp;
+	uint8_t *seen;     /* per manifest object: extracted into quarantine */
+	uint64_t last_seq;
+	char last_hex[SHA256_HEX];
+	char signers[POLICY_MAX_SIGS * (FPR_LEN + 1) + 1];
+	uint64_t bytes;
+};
+
+static int lock_home(struct home *h, int *fd, struct err *e)
+{
+	struct buf p;
+	int r = 0;
+
+	buf_init(&p, 8192);
+	r = buf_addf(&p, e, "%s/lock", h->dir);
+	if (r)
+		goto out;
+	*fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		r = err_errno(e, errno, "cannot open '%s'", p.ptr);
+		goto out;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
+		r = err_set(e, AE_STATE, "another import is running on '%s'; wait for it to finish", h->dir);
+out:
+	buf_release(&p);
+	return r;
+}
+
+/* Load the fingerprints trusted for one channel (or, with channel NULL, for any). */
+static int load_trust(struct db *db, const char *channel, char (*fprs)[FPR_LEN + 1], size_t *n,
+		      unsigned *threshold, struct err *e)
+{
+	struct db_stmt *st = NULL;
+	int64_t th = 0;
+	int r;
+
+	*n = 0;
+	r = db_prepare(db, channel ? "SELECT fpr FROM trust WHERE channel = ? ORDER BY fpr"
+				   : "SELECT DISTINCT fpr FROM trust ORDER BY fpr", &st, e);
+	if (r)
+		return r;
+	if (channel)
+		r = db_bind_text(st, 1, channel, e);
+	while (!r && (r = db_step(st, e)) == 1) {
+		if (*n == MAX_TRUSTED)
+			break;
+		snprintf(fprs[(*n)++], FPR_LEN + 1, "%s", db_col_text(st, 0));
+	}
+	db_finalize(st);
+	if (r < 0)
+		return r;
+	if (channel) {
+		r = db_get_int(db, "SELECT threshold FROM channel WHERE name = ?", channel, 0, &th, e);
+		if (r)
+			return r;
+		*threshold = (unsigned)th;
+	}
+	return 0;
+}
+
+static int step_signatures(struct import *im, struct err *e)
+{
+	static char trusted[MAX_TRUSTED][FPR_LEN + 1];
+	struct policy p = { (const char(*)[FPR_LEN + 1])trusted, 0, 1 };
+	size_t n;
+	int r;
+
+	r = load_trust(im->h->db, NULL, trusted, &n, NULL, e);
+	if (r)
+		return r;
+	if (n == 0)
+		return err_set(e, AE_STATE, "this site trusts no signing keys yet; add the officers' keys with "
+					    "'airlock trust add --channel C KEYFILE'");
+	p.ntrusted = n;
+	r = gpg_open(&im->g, im->h->gnupg, e);
+	if (r)
+		return r;
+	/* verify before parse: at least one good signature by a key this site trusts */
+	return bundle_verify_sigs(&im->b, im->g, &p, e);
+}
+
+static int step_channel_policy(struct import *im, struct err *e)
+{
+	static char trusted[MAX_TRUSTED][FPR_LEN + 1];
+	struct policy p = { (const char(*)[FPR_LEN + 1])trusted, 0, 0 };
+	const struct manifest *m = &im->b.m;
+	size_t n, i, len = 0;
+	int r;
+
+	r = load_trust(im->h->db, m->channel, trusted, &n, &p.threshold, e);
+	if (r)
+		return r;
+	if (n == 0 || p.threshold == 0)
+		return err_reject(e, "'%s': channel '%s' is not trusted at this site (add it with 'airlock trust "
+				     "add --channel %s KEYFILE')", volume_name(im->b.vol), m->channel, m->channel);
+	p.ntrusted = n;
+	r = policy_check(&p, im->b.sigs, im->b.nsigs, &im->b.verdict, e);
+	if (r)
+		return err_prefix(e, "'%s': channel '%s'", volume_name(im->b.vol), m->channel);
+	for (i = 0; i < im->b.verdict.counted; i++)
+		len += (size_t)snprintf(im->signers + len, sizeof(im->signers) - len, "%s%s", i ? "," : "",
+					im->b.verdict.signers[i]);
+	report_ok(im->rep, "signatures", "%u of %u required for channel '%s': %s", im->b.verdict.counted,
+		  p.threshold, m->channel, im->signers);
+	return 0;
+}
+
+static int step_order(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	char t[TIME_STR], have[SHA256_HEX];
+	int r;
+
+	r = catalog_channel_last(im->h->db, m->channel, &im->last_seq, im->last_hex, e);
+	if (r)
+		return r;
+	if (m->sequence == im->last_seq) {
+		if (!strcmp(im->last_hex, im->b.manifest_hex))
+			return err_set(e, AE_NOOP, "channel '%s' sequence %" PRIu64 " is already imported; nothing to do",
+				       m->channel, m->sequence);
+		return err_reject(e, "'%s': channel '%s' sequence %" PRIu64 " was already imported with a different "
+				     "manifest (a fork or a forgery)", volume_name(im->b.vol), m->channel, m->sequence);
+	}
+	if (m->sequence < im->last_seq)
+		return err_reject(e, "'%s': channel '%s' sequence %" PRIu64 " is older than the last imported %" PRIu64
+				     " (replay)", volume_name(im->b.vol), m->channel, m->sequence, im->last_seq);
+	if (m->sequence == im->last_seq + 1 && im->last_seq && m->has_previous) {
+		hex_encode(m->previous, SHA256_LEN, have);
+		if (strcmp(have, im->last_hex))
+			return err_reject(e, "'%s': previous-manifest hash does not match the last imported manifest of "
+					     "channel '%s'", volume_name(im->b.vol), m->channel);
+	}
+	report_ok(im->rep, "sequence", "%" PRIu64 " follows %" PRIu64, m->sequence, im->last_seq);
+	if (im->start >= m->expires) {
+		time_format(m->expires, t);
+		return err_reject(e, "'%s': bundle expired at %s", volume_name(im->b.vol), t);
+	}
+	time_format(m->expires, t);
+	report_ok(im->rep, "expiry", "valid until %s", t);
+	return 0;
+}
+
+static int step_base(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct db_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	if (!m->base)
+		return 0;
+	r = db_prepare(im->h->db, "SELECT 1 FROM snapshot WHERE channel = ? AND sequence = ?", &st, e);
+	if (r)
+		return r;
+	if (!(r = db_bind_text(st, 1, m->channel, e)) && !(r = db_bind_int(st, 2, (int64_t)m->base, e)))
+		r = db_step(st, e);
+	db_finalize(st);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return err_set(e, AE_STATE, "'%s' is an increment on channel '%s' sequence %" PRIu64
+					    ", which this site has not imported: import sequence %" PRIu64 " first",
+			       volume_name(im->b.vol), m->channel, m->base, m->base);
+	for (i = 0; i < m->nobjects; i++) {
+		char hex[SHA256_HEX];
+
+		if (m->objects[i].pack || store_has(im->h->store, m->objects[i].sha256))
+			continue;
+		hex_encode(m->objects[i].sha256, SHA256_LEN, hex);
+		return err_reject(e, "'%s': object %s is not shipped and not in the store (base %" PRIu64 " incomplete)",
+				  volume_name(im->b.vol), hex, m->base);
+	}
+	report_ok(im->rep, "base", "increment on sequence %" PRIu64 ", base objects present", m->base);
+	return 0;
+}
+
+/* Copy one pack's parts from the media into quarantine, hashing as it goes; stop at the declared size. */
+static int copy_pack(struct import *im, const struct manifest_pack *pk, const char *dst, char *blk, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct volume_file *f = NULL;
+	struct sha256 hp = { 0 }, hk = { 0 };
+	uint8_t d[SHA256_LEN];
+	char name[128];
+	size_t i;
+	int fd = -1, r;
+
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_errno(e, errno, "cannot create '%s'", dst);
+	r = sha256_init(&hk, e);
+	if (r)
+		goto out;
+	for (i = 0; i < m->nparts; i++) {
+		const struct manifest_part *pt = &m->parts[i];
+		uint64_t left = pt->size;
+		ssize_t n;
+
+		if (pt->pack != pk->id)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", BUNDLE_PACKDIR, pt->name);
+		r = volume_file_open(im->b.vol, name, &f, e);
+		if (r)
+			goto out;
+		r = sha256_init(&hp, e);
+		if (r)
+			goto out;
+		while ((n = volume_file_read(f, blk, left + 1 < BLOCK ? (size_t)left + 1 : BLOCK, e)) > 0) {
+			if ((uint64_t)n > left) {
+				r = err_reject(e, "part '%s': longer than the %" PRIu64 " bytes the manifest says", name,
+					       pt->size);
+				goto out;
+			}
+			sha256_update(&hp, blk, (size_t)n);
+			sha256_update(&hk, blk, (size_t)n);
+			r = fs_write_all(fd, blk, (size_t)n, dst, e);
+			if (r)
+				goto out;
+			left -= (uint64_t)n;
+		}
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		volume_file_close(f);
+		f = NULL;
+		if (left) {
+			r = err_reject(e, "part '%s': truncated, %" PRIu64 " bytes short", name, left);
+			goto out;
+		}
+		sha256_final(&hp, d);
+		if (memcmp(d, pt->sha256, SHA256_LEN)) {
+			r = err_reject(e, "part '%s': sha256 mismatch", name);
+			goto out;
+		}
+	}
+	sha256_final(&hk, d);
+	if (memcmp(d, pk->sha256, SHA256_LEN))
+		r = err_reject(e, "pack %u: sha256 mismatch over its parts", pk->id);
+out:
+	volume_file_close(f);
+	sha256_release(&hp);
+	sha256_release(&hk);
+	close(fd);
+	return r;
+}
+
+static int step_payload(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct buf objdir, packpath;
+	char *blk = NULL;
+	size_t i;
+	int r;
+
+	buf_init(&objdir, 8192);
+	buf_init(&packpath, 8192);
+	im->seen = calloc(m->nobjects ? m->nobjects : 1, 1);
+	blk = malloc(BLOCK);
+	if (!im->seen || !blk) {
+		r = err_set(e, AE_NOMEM, "out of memory");
+		goto out;
+	}
+	r = buf_addf(&objdir, e, "%s/objects", im->qdir.ptr);
+	if (r)
+		goto out;
+	if (mkdir(objdir.ptr, 0700) < 0) {
+		r = err_errno(e, errno, "cannot create '%s'", objdir.ptr);
+		goto out;
+	}
+	for (i = 0; i < m->npacks; i++) {
+		const struct manifest_pack *pk = &m->packs[i];
+
+		buf_reset(&packpath);
+		r = buf_addf(&packpath, e, "%s/pack-%u", im->qdir.ptr, pk->id);
+		if (r)
+			goto out;
+		/* verify before parse: the whole pack is hashed before libarchive sees a byte of it */
+		r = copy_pack(im, pk, packpath.ptr, blk, e);
+		if (r)
+			goto out;
+		r = unpack_pack(packpath.ptr, m, pk, objdir.ptr, im->seen, &im->bytes, e);
+		if (r)
+			goto out;
+		/* the pack is no longer needed once its objects are out: keep quarantine small */
+		unlink(packpath.ptr);
+	}
+	report_ok(im->rep, "payload", "%zu packs, %zu objects, %" PRIu64 " bytes: hashes and sizes match",
+		  m->npacks, m->nobjects, im->bytes);
+out:
+	free(blk);
+	buf_release(&objdir);
+	buf_release(&packpath);
+	return r;
+}
+
+static int step_promote(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct buf src;
+	size_t i;
+	int r = 0;
+
+	buf_init(&src, 8192);
+	for (i = 0; i < m->nobjects; i++) {
+		char hex[SHA256_HEX];
+
+		if (!im->seen[i])
+			continue;
+		hex_encode(m->objects[i].sha256, SHA256_LEN, hex);
+		buf_reset(&src);
+		r = buf_addf(&src, e, "%s/objects/%s", im->qdir.ptr, hex);
+		if (!r)
+			r = store_promote(im->h->store, src.ptr, m->objects[i].sha256, e);
+		if (r)
+			goto out;
+	}
+	r = store_sync_dirs(im->h->store, e);
+	if (r)
+		goto out;
+	/* the catalog switches the served view in one transaction, after every object is durable */
+	r = db_begin(im->h->db, e);
+	if (r)
+		goto out;
+	r = catalog_record_snapshot(im->h->db, m, im->b.manifest_hex, im->signers, im->start, e);
+	if (!r) {
+		char detail[512];
+
+		snprintf(detail, sizeof(detail), "channel=%s sequence=%" PRIu64 " manifest=%s signers=%s", m->channel,
+			 m->sequence, im->b.manifest_hex, im->signers);
+		r = audit_append(im->h->db, "import.accepted", volume_name(im->b.vol), detail, e);
+	}
+	if (!r)
+		r = db_commit(im->h->db, e);
+	if (r)
+		db_rollback(im->h->db);
+out:
+	buf_release(&src);
+	return r;
+}
+
+static int run_checks(struct import *im, struct err *e)
+{
+	const char *step = "media";
+	int r;
+
+	r = bundle_open(&im->b, im->o->media, e);
+	im->bundle_open = 1;
+	if (r)
+		goto fail;
+	report_ok(im->rep, step, "%s: manifest %s, %zu signature files", volume_name(im->b.vol), im->b.manifest_hex,
+		  im->b.nsigs);
+	step = "signatures";
+	r = step_signatures(im, e);
+	if (r)
+		goto fail;
+	step = "manifest";
+	r = bundle_parse(&im->b, e);
+	if (r)
+		goto fail;
+	report_ok(im->rep, step, "channel '%s' sequence %" PRIu64 ", %zu files, %zu objects", im->b.m.channel,
+		  im->b.m.sequence, im->b.m.nfiles, im->b.m.nobjects);
+	report_set(im->rep, "channel", json_string(im->b.m.channel));
+	report_set(im->rep, "sequence", json_integer((json_int_t)im->b.m.sequence));
+	report_set(im->rep, "manifest", json_string(im->b.manifest_hex));
+	step = "signatures";
+	r = step_channel_policy(im, e);
+	if (r)
+		goto fail;
+	step = "order";
+	r = step_order(im, e);
+	if (r)
+		goto fail;
+	step = "base";
+	r = step_base(im, e);
+	if (r)
+		goto fail;
+	step = "sources";
+	r = catalog_check_sources(im->h->db, &im->b.m, e);
+	if (r)
+		goto fail;
+	report_ok(im->rep, step, "%zu sources, none served by another channel", im->b.m.nsources);
+	step = "listing";
+	r = bundle_check_listing(&im->b, e);
+	if (r)
+		goto fail;
+	report_ok(im->rep, step, "every file on the volume is named by the manifest; parts present");
+	step = "payload";
+	r = step_payload(im, e);
+	if (r)
+		goto fail;
+	return 0;
+fail:
+	if (r != -AE_NOOP)
+		report_fail(im->rep, step, e);
+	return r;
+}
+
+static int record_outcome(struct import *im, const char *result, const struct err *verdict, struct err *e)
+{
+	struct db_stmt *st = NULL;
+	int r;
+
+	r = db_begin(im->h->db, e);
+	if (r)
+		return r;
+	r = db_prepare(im->h->db, "INSERT INTO import(started, media, channel, sequence, result, reason, report) "
+				  "VALUES(?, ?, ?, ?, ?, ?, ?)", &st, e);
+	if (!r && !(r = db_bind_int(st, 1, im->start, e)) && !(r = db_bind_text(st, 2, im->o->media, e))) {
+		if (im->b.parsed) {
+			r = db_bind_text(st, 3, im->b.m.channel, e);
+			if (!r)
+				r = db_bind_int(st, 4, (int64_t)im->b.m.sequence, e);
+		}
+		if (!r && !(r = db_bind_text(st, 5, result, e)) &&
+		    !(r = db_bind_text(st, 6, verdict ? verdict->msg : "", e)) &&
+		    !(r = db_bind_text(st, 7, im->qdir.ptr, e)))
+			r = db_step(st, e);
+	}
+	db_finalize(st);
+	if (r >= 0 && strcmp(result, "accepted"))
+		r = audit_append(im->h->db, "import.rejected", im->o->media, verdict ? verdict->msg : "", e);
+	if (r >= 0)
+		r = db_commit(im->h->db, e);
+	if (r < 0) {
+		db_rollback(im->h->db);
+		return r;
+	}
+	return 0;
+}
+
+int import_run(struct home *h, const struct import_opts *o, struct report *rep, struct buf *report_base,
+	       struct err *e)
+{
+	struct import im;
+	struct err e2 = { 0 };
+	int lockfd = -1, r;
+
+	memset(&im, 0, sizeof(im));
+	im.h = h;
+	im.o = o;
+	im.rep = rep;
+	im.start = (int64_t)time(NULL);
+	buf_init(&im.qdir, 8192);
+	buf_init(&im.tmp, 8192);
+	r = report_init(rep, o->media, im.start, e);
+	if (r)
+		goto out;
+	r = lock_home(h, &lockfd, e);
+	if (r)
+		goto out;
+	r = fs_mkdtemp(h->quarantine, "import-", &im.qdir, e);
+	if (r)
+		goto out;
+	r = buf_addf(report_base, e, "%s/report", im.qdir.ptr);
+	if (r)
+		goto out;
+
+	r = run_checks(&im, e);
+	if (r == -AE_NOOP) {
+		report_result(rep, "no-op", e->msg);
+		goto out;
+	}
+	if (!r && o->dry_run) {
+		report_result(rep, "dry-run", "every check passed; nothing was promoted (--dry-run)");
+		goto out;
+	}
+	if (!r) {
+		r = step_promote(&im, e);
+		if (!r)
+			report_ok(rep, "promote", "%zu files now served from snapshot %s sequence %" PRIu64,
+				  im.b.m.nfiles, im.b.m.channel, im.b.m.sequence);
+		else
+			report_fail(rep, "promote", e);
+	}
+	if (r) {
+		report_result(rep, r == -AE_REJECT ? "rejected" : "error", e->msg);
+		/* the quarantine folder stays for forensics; the rejection is on record */
+		if (record_outcome(&im, r == -AE_REJECT ? "rejected" : "error", e, &e2))
+			fprintf(stderr, "airlock: cannot record the rejection: %s\n", e2.msg);
+	} else {
+		report_result(rep, "accepted", "promoted");
+		if (record_outcome(&im, "accepted", NULL, &e2))
+			fprintf(stderr, "airlock: cannot record the import: %s\n", e2.msg);
+	}
+out:
+	if (im.qdir.len && report_base->len) {
+		if (report_write(rep, report_base->ptr, &e2))
+			fprintf(stderr, "airlock: cannot write the report: %s\n", e2.msg);
+	}
+	/* accepted, no-op and dry-run imports leave only their report behind */
+	if (im.qdir.len && (r == 0 || r == -AE_NOOP)) {
+		struct buf p;
+
+		buf_init(&p, 8192);
+		if (!buf_addf(&p, &e2, "%s/objects", im.qdir.ptr) && fs_rm_rf(p.ptr, &e2))
+			fprintf(stderr, "airlock: cannot clean '%s': %s\n", p.ptr, e2.msg);
+		buf_release(&p);
+	}
+	if (im.bundle_open)
+		bundle_close(&im.b);
+	gpg_close(im.g);
+	free(im.seen);
+	buf_release(&im.qdir);
+	buf_release(&im.tmp);
+	if (lockfd >= 0)
+		close(lockfd);
+	return r;
+}

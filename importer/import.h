@@ -1,0 +1,24 @@
+#ifndef AIRLOCK_IMPORT_H
+#define AIRLOCK_IMPORT_H
+
+#include "importer/report.h"
+#include "lib/err.h"
+#include "lib/home.h"
+
+struct import_opts {
+	const char *media;
+	int dry_run;
+	int quiet; /* no progress bar */
+};
+
+/*
+ * The quarantine pipeline (docs/import.md).  Returns 0 when the bundle was
+ * promoted (or, with dry_run, passed every check), -AE_NOOP when that
+ * sequence is already imported, -AE_REJECT on a security verdict, other
+ * codes on operational errors.  Whatever the outcome, rep holds every check
+ * and report_base the path (without .txt/.json) where it was written.
+ */
+int import_run(struct home *h, const struct import_opts *o, struct report *rep, struct buf *report_base,
+	       struct err *e) AL_WUR;
+
+#endif

@@ -1,0 +1,294 @@
+#include "verify/bundle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/banned.h"
+
+#define SIG_NAME_LEN (sizeof(BUNDLE_SIGDIR "/") - 1 + FPR_LEN + 4)
+
+static int is_sig_name(const char *path)
+{
+	const char *p = path + sizeof(BUNDLE_SIGDIR "/") - 1;
+	size_t i;
+
+	if (strlen(path) != SIG_NAME_LEN || strncmp(path, BUNDLE_SIGDIR "/", sizeof(BUNDLE_SIGDIR "/") - 1))
+		return 0;
+	for (i = 0; i < FPR_LEN; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'F')))
+			return 0;
+	return !strcmp(p + FPR_LEN, ".asc");
+}
+
+struct sig_walk {
+	struct bundle *b;
+	struct err *e;
+};
+
+static int collect_sig(const struct volume_entry *ent, void *arg)
+{
+	struct sig_walk *w = arg;
+	struct bundle *b = w->b;
+
+	if (ent->type != VENT_FILE || !is_sig_name(ent->path))
+		return 0;
+	if (b->nsigs == POLICY_MAX_SIGS)
+		return err_reject(w->e, "'%s': more than %d signature files", volume_name(b->vol), POLICY_MAX_SIGS);
+	if (ent->size > BUNDLE_SIG_MAX)
+		return err_reject(w->e, "signature '%s': %llu bytes, more than a signature can be", ent->path,
+				  (unsigned long long)ent->size);
+	snprintf(b->signame[b->nsigs], sizeof(b->signame[0]), "%s", ent->path);
+	b->nsigs++;
+	return 0;
+}
+
+int bundle_open(struct bundle *b, const char *spec, struct err *e)
+{
+	struct volume_entry ent;
+	struct sig_walk w = { b, e };
+	size_t i;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	buf_init(&b->manifest_raw, MANIFEST_MAX_BYTES);
+	for (i = 0; i < POLICY_MAX_SIGS; i++)
+		buf_init(&b->sigdata[i], BUNDLE_SIG_MAX);
+	manifest_init(&b->m);
+	r = volume_open(&b->vol, spec, e);
+	if (r)
+		return r;
+	r = volume_stat(b->vol, BUNDLE_MANIFEST, &ent, e);
+	if (r == -AE_NOTFOUND || (!r && ent.type != VENT_FILE)) {
+		err_clear(e);
+		return err_reject(e, "'%s': no '%s' file: not an airlock bundle", volume_name(b->vol),
+				  BUNDLE_MANIFEST);
+	}
+	if (r)
+		return r;
+	if (ent.size > MANIFEST_MAX_BYTES)
+		return err_reject(e, "'%s': manifest of %llu bytes is over the limit of %zu", volume_name(b->vol),
+				  (unsigned long long)ent.size, MANIFEST_MAX_BYTES);
+	r = volume_read_all(b->vol, BUNDLE_MANIFEST, &b->manifest_raw, e);
+	if (r == -AE_TOOBIG) {
+		err_clear(e);
+		return err_reject(e, "'%s': manifest over the limit of %zu bytes", volume_name(b->vol),
+				  MANIFEST_MAX_BYTES);
+	}
+	if (r)
+		return r;
+	sha256_buf(b->manifest_raw.ptr ? b->manifest_raw.ptr : "", b->manifest_raw.len, b->manifest_sha256);
+	hex_encode(b->manifest_sha256, SHA256_LEN, b->manifest_hex);
+	r = volume_walk(b->vol, collect_sig, &w, e);
+	if (r)
+		return r;
+	for (i = 0; i < b->nsigs; i++) {
+		r = volume_read_all(b->vol, b->signame[i], &b->sigdata[i], e);
+		if (r == -AE_TOOBIG) {
+			err_clear(e);
+			return err_reject(e, "signature '%s': over %zu bytes", b->signame[i], BUNDLE_SIG_MAX);
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int bundle_verify_sigs(struct bundle *b, struct gpg *g, const struct policy *p, struct err *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->nsigs; i++) {
+		struct sig_result *s = &b->sigs[i];
+
+		memset(s, 0, sizeof(*s));
+		snprintf(s->file, sizeof(s->file), "%s", b->signame[i]);
+		r = gpg_verify_detached(g, b->sigdata[i].ptr ? b->sigdata[i].ptr : "", b->sigdata[i].len,
+					b->manifest_raw.ptr ? b->manifest_raw.ptr : "", b->manifest_raw.len, s, e);
+		if (r)
+			return r;
+	}
+	r = policy_check(p, b->sigs, b->nsigs, &b->verdict, e);
+	if (r)
+		return err_prefix(e, "'%s'", volume_name(b->vol));
+	return 0;
+}
+
+int bundle_parse(struct bundle *b, struct err *e)
+{
+	int r = manifest_parse(&b->m, b->manifest_raw.ptr ? b->manifest_raw.ptr : "", b->manifest_raw.len, e);
+
+	if (r)
+		return err_prefix(e, "'%s'", volume_name(b->vol));
+	b->parsed = 1;
+	return 0;
+}
+
+static const struct manifest_part *part_by_path(const struct manifest *m, const char *path)
+{
+	size_t i, n = sizeof(BUNDLE_PACKDIR "/") - 1;
+
+	if (strncmp(path, BUNDLE_PACKDIR "/", n))
+		return NULL;
+	for (i = 0; i < m->nparts; i++)
+		if (!strcmp(m->parts[i].name, path + n))
+			return &m->parts[i];
+	return NULL;
+}
+
+struct listing {
+	struct bundle *b;
+	struct err *e;
+};
+
+static int check_entry(const struct volume_entry *ent, void *arg)
+{
+	struct listing *l = arg;
+	const char *p = ent->path;
+
+	if (ent->type == VENT_DIR && (!strcmp(p, BUNDLE_SIGDIR) || !strcmp(p, BUNDLE_PACKDIR)))
+		return 0;
+	if (ent->type == VENT_FILE &&
+	    (!strcmp(p, BUNDLE_MANIFEST) || is_sig_name(p) || part_by_path(&l->b->m, p)))
+		return 0;
+	if (ent->type == VENT_OTHER)
+		return err_reject(l->e, "'%s': '%s' is not a regular file or folder (link or device)",
+				  volume_name(l->b->vol), p);
+	return err_reject(l->e, "'%s': unlisted %s '%s' on the volume: the manifest does not name it",
+			  volume_name(l->b->vol), ent->type == VENT_DIR ? "folder" : "file", p);
+}
+
+int bundle_check_listing(struct bundle *b, struct err *e)
+{
+	struct listing l = { b, e };
+	struct volume_entry ent;
+	struct buf path;
+	size_t i;
+	int r;
+
+	r = volume_walk(b->vol, check_entry, &l, e);
+	if (r)
+		return r;
+	buf_init(&path, 256);
+	for (i = 0; i < b->m.nparts && !r; i++) {
+		const struct manifest_part *pt = &b->m.parts[i];
+
+		buf_reset(&path);
+		r = buf_addf(&path, e, "%s/%s", BUNDLE_PACKDIR, pt->name);
+		if (r)
+			break;
+		if (pt->volume != 1) {
+			r = err_set(e, AE_STATE, "'%s': part '%s' is on volume %u; multi-volume import is not "
+						 "supported yet", volume_name(b->vol), buf_str(&path), pt->volume);
+			break;
+		}
+		r = volume_stat(b->vol, buf_str(&path), &ent, e);
+		if (r == -AE_NOTFOUND) {
+			err_clear(e);
+			r = err_reject(e, "'%s': part '%s' is missing", volume_name(b->vol), buf_str(&path));
+		} else if (!r && ent.size != pt->size) {
+			r = err_reject(e, "'%s': part '%s' is %llu bytes, the manifest says %llu (truncated or padded)",
+				       volume_name(b->vol), buf_str(&path), (unsigned long long)ent.size,
+				       (unsigned long long)pt->size);
+		}
+	}
+	buf_release(&path);
+	return r;
+}
+
+int bundle_check_parts(struct bundle *b, int quiet, struct err *e)
+{
+	struct volume_file *f = NULL;
+	struct progress prog;
+	struct sha256 ph = { 0 }, pk = { 0 };
+	uint64_t total = 0;
+	uint32_t cur_pack = 0;
+	char *blk = NULL, name[256];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < b->m.nparts; i++)
+		total += b->m.parts[i].size;
+	blk = malloc(1 << 20);
+	if (!blk)
+		return err_set(e, AE_NOMEM, "out of memory");
+	progress_start(&prog, "verifying", total, quiet);
+	for (i = 0; i < b->m.nparts; i++) {
+		const struct manifest_part *pt = &b->m.parts[i];
+		uint8_t d[SHA256_LEN];
+		uint64_t left = pt->size;
+		ssize_t n;
+
+		if (pt->pack != cur_pack) {
+			cur_pack = pt->pack;
+			r = sha256_init(&pk, e);
+			if (r)
+				goto out;
+		}
+		snprintf(name, sizeof(name), "%s/%s", BUNDLE_PACKDIR, pt->name);
+		r = volume_file_open(b->vol, name, &f, e);
+		if (r)
+			goto out;
+		r = sha256_init(&ph, e);
+		if (r)
+			goto out;
+		/* read one byte past the declared size so that a longer file is caught, but no further */
+		while ((n = volume_file_read(f, blk, left + 1 < (1 << 20) ? (size_t)left + 1 : (1 << 20), e)) > 0) {
+			if ((uint64_t)n > left) {
+				r = err_reject(e, "part '%s': longer than the %llu bytes the manifest says", name,
+					       (unsigned long long)pt->size);
+				goto out;
+			}
+			sha256_update(&ph, blk, (size_t)n);
+			sha256_update(&pk, blk, (size_t)n);
+			left -= (uint64_t)n;
+			progress_add(&prog, (uint64_t)n);
+		}
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		volume_file_close(f);
+		f = NULL;
+		if (left) {
+			r = err_reject(e, "part '%s': truncated, %llu bytes short", name, (unsigned long long)left);
+			goto out;
+		}
+		sha256_final(&ph, d);
+		if (memcmp(d, pt->sha256, SHA256_LEN)) {
+			r = err_reject(e, "part '%s': sha256 mismatch", name);
+			goto out;
+		}
+		if (i + 1 == b->m.nparts || b->m.parts[i + 1].pack != pt->pack) {
+			const struct manifest_pack *pk_decl = manifest_find_pack(&b->m, pt->pack);
+
+			sha256_final(&pk, d);
+			if (!pk_decl || memcmp(d, pk_decl->sha256, SHA256_LEN)) {
+				r = err_reject(e, "pack %u: sha256 of its parts together does not match", pt->pack);
+				goto out;
+			}
+		}
+	}
+	progress_done(&prog);
+out:
+	if (r)
+		progress_done(&prog);
+	volume_file_close(f);
+	sha256_release(&ph);
+	sha256_release(&pk);
+	free(blk);
+	return r;
+}
+
+void bundle_close(struct bundle *b)
+{
+	size_t i;
+
+	volume_close(b->vol);
+	b->vol = NULL;
+	buf_release(&b->manifest_raw);
+	for (i = 0; i < POLICY_MAX_SIGS; i++)
+		buf_release(&b->sigdata[i]);
+	manifest_release(&b->m);
+}
