@@ -54,7 +54,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all check unit e2e demo install deps deps-build fuzz fuzz-smoke clean bench
+.PHONY: all check unit e2e demo install deps deps-build fuzz clean bench
 all: $(BUILD)/airlock
 
 $(BUILD)/%.o: %.c
@@ -82,10 +82,8 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
+# `make check` runs every target briefly over its seed corpus (tests/run.sh).
 fuzz: $(FUZZ_BIN)
-# A short run of every target over its seed corpus: a regression check, not a campaign.
-fuzz-smoke: fuzz
-	$(Q)tests/fuzz/smoke.sh $(FUZZ_BIN)
 
 deps:
 	$(Q)tests/tools/deps.sh $(DEB_ALL)

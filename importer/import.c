@@ -434,7 +434,8 @@ fail:
 	return r;
 }
 
-static int record_outcome(struct import *im, const char *result, const struct err *verdict, struct err *e)
+static int record_outcome(struct import *im, const char *result, const struct err *verdict, const char *report,
+			  struct err *e)
 {
 	struct db_stmt *st = NULL;
 	int r;
@@ -452,7 +453,7 @@ static int record_outcome(struct import *im, const char *result, const struct er
 		}
 		if (!r && !(r = db_bind_text(st, 5, result, e)) &&
 		    !(r = db_bind_text(st, 6, verdict ? verdict->msg : "", e)) &&
-		    !(r = db_bind_text(st, 7, im->qdir.ptr, e)))
+		    !(r = db_bind_text(st, 7, report, e)))
 			r = db_step(st, e);
 	}
 	db_finalize(st);
@@ -465,6 +466,28 @@ static int record_outcome(struct import *im, const char *result, const struct er
 		return r;
 	}
 	return 0;
+}
+
+/*
+ * A rejected import keeps its quarantine folder, report inside, for
+ * forensics; any other outcome leaves nothing in quarantine and files its
+ * report under reports/ by the same name.
+ */
+static int set_report_base(struct import *im, int clean, struct buf *base, struct err *e)
+{
+	const char *leaf = strrchr(im->qdir.ptr, '/') + 1;
+	int r;
+
+	buf_reset(base);
+	if (!clean)
+		return buf_addf(base, e, "%s/report", im->qdir.ptr);
+	buf_reset(&im->tmp);
+	r = buf_addf(&im->tmp, e, "%s/reports", im->h->dir);
+	if (!r)
+		r = fs_mkdirs(im->tmp.ptr, 0755, e);
+	if (!r)
+		r = buf_addf(base, e, "%s/%s", im->tmp.ptr, leaf);
+	return r;
 }
 
 int import_run(struct home *h, const struct import_opts *o, struct report *rep, struct buf *report_base,
@@ -490,10 +513,6 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	r = fs_mkdtemp(h->quarantine, "import-", &im.qdir, e);
 	if (r)
 		goto out;
-	r = buf_addf(report_base, e, "%s/report", im.qdir.ptr);
-	if (r)
-		goto out;
-
 	r = run_checks(&im, e);
 	if (r == -AE_NOOP) {
 		report_result(rep, "no-op", e->msg);
@@ -513,28 +532,22 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	}
 	if (r) {
 		report_result(rep, r == -AE_REJECT ? "rejected" : "error", e->msg);
-		/* the quarantine folder stays for forensics; the rejection is on record */
-		if (record_outcome(&im, r == -AE_REJECT ? "rejected" : "error", e, &e2))
+		if (set_report_base(&im, 0, report_base, &e2) ||
+		    record_outcome(&im, r == -AE_REJECT ? "rejected" : "error", e, report_base->ptr, &e2))
 			fprintf(stderr, "airlock: cannot record the rejection: %s\n", e2.msg);
 	} else {
 		report_result(rep, "accepted", "promoted");
-		if (record_outcome(&im, "accepted", NULL, &e2))
+		if (set_report_base(&im, 1, report_base, &e2) ||
+		    record_outcome(&im, "accepted", NULL, report_base->ptr, &e2))
 			fprintf(stderr, "airlock: cannot record the import: %s\n", e2.msg);
 	}
 out:
-	if (im.qdir.len && report_base->len) {
-		if (report_write(rep, report_base->ptr, &e2))
-			fprintf(stderr, "airlock: cannot write the report: %s\n", e2.msg);
-	}
-	/* accepted, no-op and dry-run imports leave only their report behind */
-	if (im.qdir.len && (r == 0 || r == -AE_NOOP)) {
-		struct buf p;
-
-		buf_init(&p, 8192);
-		if (!buf_addf(&p, &e2, "%s/objects", im.qdir.ptr) && fs_rm_rf(p.ptr, &e2))
-			fprintf(stderr, "airlock: cannot clean '%s': %s\n", p.ptr, e2.msg);
-		buf_release(&p);
-	}
+	if (im.qdir.len && !report_base->len && set_report_base(&im, r == 0 || r == -AE_NOOP, report_base, &e2))
+		fprintf(stderr, "airlock: cannot file the report: %s\n", e2.msg);
+	if (im.qdir.len && (r == 0 || r == -AE_NOOP) && fs_rm_rf(im.qdir.ptr, &e2))
+		fprintf(stderr, "airlock: cannot clean '%s': %s\n", im.qdir.ptr, e2.msg);
+	if (report_base->len && report_write(rep, report_base->ptr, &e2))
+		fprintf(stderr, "airlock: cannot write the report: %s\n", e2.msg);
 	if (im.bundle_open)
 		bundle_close(&im.b);
 	gpg_close(im.g);

@@ -41,12 +41,13 @@
 #define MANIFEST_MAX_COMPONENT 255
 #define MANIFEST_MAX_NAME 64      /* channel, source */
 #define MANIFEST_MAX_PART_NAME 64 /* file name of a part on the volume, under packs/ */
+#define MANIFEST_MAX_ENTRIES 1000000 /* sources, packs, parts, objects or files: bounds memory */
 
 enum pack_compression { PACK_ZSTD = 1, PACK_NONE = 2 };
 
 struct manifest_source {
 	char *name;
-	char *kind; /* "dir" (later "apt", "http") */
+	char *kind; /* "dir", "apt" or "http" */
 };
 
 struct manifest_pack {
@@ -106,8 +107,9 @@ void manifest_init(struct manifest *m);
 void manifest_release(struct manifest *m);
 
 /*
- * Parse and validate.  On failure: -AE_REJECT with "manifest line N: what"
- * in e, and m released.  Checks, beyond the grammar: every file's object is
+ * Parse and validate.  m is initialised here (it must not hold anything that
+ * needs releasing).  On failure: -AE_REJECT with "manifest line N: what"
+ * in e (-AE_NOMEM when memory runs out), and m released.  Checks, beyond the grammar: every file's object is
  * listed; every object is used by a file; every object's pack exists (or is
  * 0 only when base is set); pack sizes equal their parts' sum; part indexes
  * are 1..n per pack; names follow name_valid(); paths follow
@@ -129,7 +131,8 @@ int manifest_write(const struct manifest *m, struct buf *out, struct err *e) AL_
  * 0 if path is acceptable as a logical path: non-empty, at most
  * MANIFEST_MAX_PATH bytes, components of 1..MANIFEST_MAX_COMPONENT bytes, no
  * leading or trailing '/', no empty, "." or ".." component, no byte below
- * 0x20, no 0x7f, no backslash, valid UTF-8.  Otherwise -AE_REJECT with the
+ * 0x20, no 0x7f, no C1 control (U+0080..U+009F), no backslash, valid UTF-8
+ * (shortest form, no surrogates, at most U+10FFFF).  Otherwise -AE_REJECT with the
  * rule broken in e ("absolute path", "'..' component", ...).
  */
 int manifest_path_valid(const char *path, size_t len, struct err *e) AL_WUR;
