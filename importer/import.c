@@ -79,10 +79,9 @@ static int load_trust(struct db *db, const char *channel, char (*fprs)[FPR_LEN +
 		return r;
 	if (channel)
 		r = db_bind_text(st, 1, channel, e);
-	while (!r && (r = db_step(st, e)) == 1) {
-		if (*n == MAX_TRUSTED)
-			break;
-		snprintf(fprs[(*n)++], FPR_LEN + 1, "%s", db_col_text(st, 0));
+	if (!r) {
+		while ((r = db_step(st, e)) == 1 && *n < MAX_TRUSTED)
+			snprintf(fprs[(*n)++], FPR_LEN + 1, "%s", db_col_text(st, 0));
 	}
 	db_finalize(st);
 	if (r < 0)
