@@ -24,6 +24,20 @@ struct catalog_hit {
 int catalog_lookup(struct db *db, const char *source, const char *path, struct catalog_hit *hit,
 		   struct err *e) AL_WUR;
 
+/*
+ * The server's side of catalog_lookup(): a read-only connection
+ * (db_open_readonly) with the lookup statement prepared once, which is most
+ * of a lookup's cost.  Each lookup is its own read transaction, so imports
+ * committed meanwhile are seen.  One thread at a time per reader.
+ */
+struct catalog_reader;
+int catalog_reader_open(struct catalog_reader **out, const char *catalog_path, struct err *e) AL_WUR;
+/* As catalog_lookup(). */
+int catalog_reader_lookup(struct catalog_reader *r, const char *source, const char *path,
+			  struct catalog_hit *hit, struct err *e) AL_WUR;
+/* NULL is fine. */
+void catalog_reader_close(struct catalog_reader *r);
+
 /* The last imported sequence of a channel and its manifest hash; *seq = 0 when none. */
 int catalog_channel_last(struct db *db, const char *channel, uint64_t *seq, char manifest_hex[SHA256_HEX],
 			 struct err *e) AL_WUR;
