@@ -376,6 +376,21 @@ out:
 	return r;
 }
 
+/*
+ * Every rejection reads the same way: "'<media>': <check>: <detail>", so
+ * that an operator (or a script) sees the media, the check and the file
+ * in one line, whichever layer found the problem.
+ */
+static void name_media_and_check(struct err *e, const char *media, const char *check)
+{
+	char quoted[600], rest[sizeof(e->msg)];
+	size_t n;
+
+	n = (size_t)snprintf(quoted, sizeof(quoted), "'%s': ", media);
+	snprintf(rest, sizeof(rest), "%s", strncmp(e->msg, quoted, n) ? e->msg : e->msg + n);
+	snprintf(e->msg, sizeof(e->msg), "%s%s: %s", quoted, check, rest);
+}
+
 static int run_checks(struct import *im, struct err *e)
 {
 	const char *step = "media";
@@ -430,6 +445,8 @@ static int run_checks(struct import *im, struct err *e)
 fail:
 	if (r != -AE_NOOP)
 		report_fail(im->rep, step, e);
+	if (r == -AE_REJECT)
+		name_media_and_check(e, im->b.vol ? volume_name(im->b.vol) : im->o->media, step);
 	return r;
 }
 
