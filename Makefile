@@ -74,7 +74,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS)
 
 # libFuzzer targets (clang); each links the component libraries built with the same compiler.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS)
-FUZZ_LIB_SRC := $(lib_SRC) $(verify_SRC) $(media_SRC)
+FUZZ_LIB_SRC := $(lib_SRC) $(verify_SRC) $(media_SRC) $(mirror_SRC) $(importer_SRC)
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -84,6 +84,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
 # `make check` runs every target briefly over its seed corpus (tests/run.sh).
 fuzz: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_LIB_OBJ)
 
 deps:
 	$(Q)tests/tools/deps.sh $(DEB_ALL)

@@ -853,6 +853,11 @@ static int armor_check(const char *p, size_t n, char *why, size_t whylen)
 	return packet_check(p + body, body_end - body, why, whylen);
 }
 
+int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen)
+{
+	return armor_check(sig, len, why, whylen);
+}
+
 /* Errors from gpgme_op_verify that mean the file is not a usable signature. */
 static int verify_err_is_malformed(gpgme_error_t gerr)
 {

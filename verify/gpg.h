@@ -64,4 +64,12 @@ int gpg_sign_detached(struct gpg *g, const char *fpr, const void *data, size_t l
 int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const void *data, size_t len,
 			struct sig_result *res, struct err *e) AL_WUR;
 
+/*
+ * The check gpg_verify_detached() makes before GPGME sees a signature file
+ * (one armored block holding one signature packet over a binary document),
+ * exposed for unit tests and fuzzing.  0 if the file passes; -1 otherwise,
+ * with the reason in why (whylen bytes, always NUL-terminated when whylen > 0).
+ */
+int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen) AL_WUR;
+
 #endif
