@@ -29,7 +29,13 @@ struct volume_entry {
 };
 
 #define VOLUME_MAX_ENTRIES 100000
+/* Most components in a path (so at most this many levels of folders). */
 #define VOLUME_MAX_DEPTH 8
+/*
+ * Longest name iso_write_dir() accepts: libiso9660 2.1 does not follow Rock
+ * Ridge continuation areas, so a longer name would not read back whole.
+ */
+#define VOLUME_ISO_NAME_MAX 150
 
 /*
  * Open "iso:PATH", "dir:PATH" or a bare PATH (a folder is a directory volume;
@@ -68,7 +74,13 @@ void volume_file_close(struct volume_file *f);
  * (libarchive's writer: ISO level 3, Rock Ridge and Joliet).  Entries are
  * added in sorted order with mtime and owner fixed, so the image's layout
  * does not depend on the order the file system lists them in.  The image is
- * written to a temporary name and renamed when complete.
+ * written to a temporary name and renamed when complete.  Anything that
+ * would not read back through volume_*() is refused: links and other
+ * non-regular files, names longer than VOLUME_ISO_NAME_MAX or holding
+ * control characters (-AE_FORMAT); more than VOLUME_MAX_ENTRIES entries,
+ * paths of more than VOLUME_MAX_DEPTH components, folders of more than
+ * VOLUME_MAX_DEPTH - 1 (ISO9660 counts the root as a level and libarchive
+ * would relocate them), files over 4 GiB - 2 KiB (-AE_TOOBIG).
  */
 int iso_write_dir(const char *dir, const char *iso_path, const char *volume_id, int64_t mtime,
 		  struct err *e) AL_WUR;
