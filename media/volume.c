@@ -618,11 +618,14 @@ static int iso_check_dir(struct volume *v, const char *dpath, const unsigned cha
 			off++;
 			continue;
 		}
+		/* A record may not cross a block: libiso9660 would read past its buffer. */
+		if (rl < 34 || off % ISO_BLOCK + rl > ISO_BLOCK) {
+			bad = "malformed directory record";
+			break;
+		}
 		nl = rec[32];
 		su = 33 + nl + !(nl & 1);
-		/* A record may not cross a block: libiso9660 would read past its buffer. */
-		if (rl < 34 || off % ISO_BLOCK + rl > ISO_BLOCK || nl == 0 || su > rl ||
-		    !both32(rec + 2, &lsn) || !both32(rec + 10, &size))
+		if (nl == 0 || su > rl || !both32(rec + 2, &lsn) || !both32(rec + 10, &size))
 			bad = "malformed directory record";
 		/* "." then "..", as ECMA-119 6.8.2.2 requires, and only there. */
 		else if (n < 2 && (nl != 1 || rec[33] != n || !(rec[25] & ISO_DIRECTORY)))

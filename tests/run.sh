@@ -50,7 +50,7 @@ for f in "${fuzzers[@]}"; do
 	[ -d "$corpus" ] || { echo "no corpus for $n" >&2; fail=$((fail + 1)); failed+=("fuzz/$n"); continue; }
 	# new inputs go to a scratch folder (libFuzzer writes to the first one), never to the seeds
 	scratch=$(mktemp -d)
-	run "fuzz/$n" "$f" -runs=3000 -max_len=65536 -rss_limit_mb=2048 "$scratch" "$corpus"
+	run "fuzz/$n" "$f" -runs=3000 -max_len=262144 -rss_limit_mb=2048 "$scratch" "$corpus"
 	rm -rf "$scratch"
 done
 

@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FILE_CAP (1u << 20)
 #define INPUT_CAP (4u << 20)
 
-static char img[64];
-static char spec[80];
+static int img_fd = -1;
+static char spec[64];
 
 struct found {
 	char *path;
@@ -36,12 +36,6 @@ struct walk {
 	struct found *f;
 	size_t n, cap;
 };
-
-static void cleanup(void)
-{
-	if (*img)
-		unlink(img);
-}
 
 /* Every path the walk reports must be one the path rules would let us ask for. */
 static void check_path(const char *p)
@@ -104,33 +98,34 @@ static void check_refusal(const struct err *e, int r)
 		abort();
 }
 
+/*
+ * One image file per process, unlinked at once and reached through
+ * /proc/self/fd: libFuzzer ends with _Exit(), so nothing is left in /tmp.
+ */
 static void write_input(const uint8_t *data, size_t size)
 {
 	size_t done = 0;
-	int fd;
 
-	if (!*img) {
+	if (img_fd < 0) {
 		const char *dir = getenv("TMPDIR");
+		char img[4096];
 
-		snprintf(img, sizeof(img), "%s/fuzz_iso-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
-		fd = mkstemp(img);
-		if (fd < 0)
+		snprintf(img, sizeof(img), "%s/fuzz_iso-XXXXXX", dir && *dir ? dir : "/tmp");
+		img_fd = mkostemp(img, O_CLOEXEC);
+		if (img_fd < 0)
 			abort();
-		close(fd);
-		snprintf(spec, sizeof(spec), "iso:%s", img);
-		atexit(cleanup);
+		unlink(img);
+		snprintf(spec, sizeof(spec), "iso:/proc/self/fd/%d", img_fd);
 	}
-	fd = open(img, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
+	if (ftruncate(img_fd, 0) < 0)
 		abort();
 	while (done < size) {
-		ssize_t k = write(fd, data + done, size - done);
+		ssize_t k = pwrite(img_fd, data + done, size - done, (off_t)done);
 
 		if (k <= 0)
 			abort();
 		done += (size_t)k;
 	}
-	close(fd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -765,6 +765,16 @@ static void iso_doctored_records_are_refused(void **state)
 		memcpy(u + off + 2, save, 16);
 	}
 
+	/* A stray length byte in the last byte of the root folder. */
+	{
+		size_t last = (size_t)root_lsn * 2048 + (root_size + 2047) / 2048 * 2048 - 1;
+
+		assert_int_equal(u[last], 0);
+		u[last] = 5;
+		expect_rejected(fx, &img, "malformed directory record");
+		u[last] = 0;
+	}
+
 	/* A control character in a Rock Ridge name. */
 	{
 		const char *nm = memmem(img.ptr, img.len, "NM\x0a\x01\x00" "empty", 10);
