@@ -332,12 +332,10 @@ static int record(struct home *h, struct export_job *j, const struct manifest *m
 		      (json_int_t)m->sequence, "target", buf_str(&j->target), "signers", signers_json(j), "files",
 		      (json_int_t)st->files, "objects", (json_int_t)st->objects, "bytes",
 		      (json_int_t)st->pack_bytes);
-	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(d);
-	if (!detail) {
-		r = err_set(e, AE_NOMEM, "out of memory");
+	r = json_detail(d, &detail, e);
+	d = NULL;
+	if (r)
 		goto out;
-	}
 	r = db_begin(h->db, e);
 	if (r)
 		goto out;

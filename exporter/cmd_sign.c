@@ -24,7 +24,6 @@
 #include "verify/manifest.h"
 #include "lib/banned.h"
 
-#define COPY_BLOCK ((size_t)1 << 20)
 #define SIG_PATH_LEN (sizeof(BUNDLE_SIGDIR "/") - 1 + FPR_LEN + 4)
 
 struct sign_job {
@@ -44,30 +43,6 @@ struct sign_job {
 	int json;
 };
 
-static int is_sig_path(const char *p)
-{
-	size_t i, n = sizeof(BUNDLE_SIGDIR "/") - 1;
-
-	if (strlen(p) != SIG_PATH_LEN || strncmp(p, BUNDLE_SIGDIR "/", n))
-		return 0;
-	for (i = 0; i < FPR_LEN; i++)
-		if (!((p[n + i] >= '0' && p[n + i] <= '9') || (p[n + i] >= 'A' && p[n + i] <= 'F')))
-			return 0;
-	return !strcmp(p + n + FPR_LEN, ".asc");
-}
-
-static const struct manifest_part *part_of(const struct manifest *m, const char *path)
-{
-	size_t i, n = sizeof(BUNDLE_PACKDIR "/") - 1;
-
-	if (strncmp(path, BUNDLE_PACKDIR "/", n))
-		return NULL;
-	for (i = 0; i < m->nparts; i++)
-		if (!strcmp(m->parts[i].name, path + n))
-			return &m->parts[i];
-	return NULL;
-}
-
 struct walk_ctx {
 	struct sign_job *j;
 	struct err *e;
@@ -80,14 +55,14 @@ static int note_entry(const struct volume_entry *ent, void *arg)
 
 	if (ent->type == VENT_DIR)
 		return 0;
-	if (ent->type == VENT_FILE && is_sig_path(ent->path)) {
+	if (ent->type == VENT_FILE && bundle_is_sig_name(ent->path)) {
 		if (j->nsigs == POLICY_MAX_SIGS)
 			return err_set(w->e, AE_FORMAT, "'%s' holds more than %d signatures", j->spec,
 				       POLICY_MAX_SIGS);
 		snprintf(j->sigs[j->nsigs++], SIG_PATH_LEN + 1, "%s", ent->path);
 		return 0;
 	}
-	if (ent->type == VENT_FILE && (!strcmp(ent->path, BUNDLE_MANIFEST) || part_of(&j->m, ent->path)))
+	if (ent->type == VENT_FILE && (!strcmp(ent->path, BUNDLE_MANIFEST) || bundle_part_by_path(&j->m, ent->path)))
 		return 0;
 	/* only the ISO is rewritten, and what the manifest does not name would be refused on import anyway */
 	if (volume_kind(j->vol) == VOLUME_ISO)
@@ -102,27 +77,14 @@ static int note_entry(const struct volume_entry *ent, void *arg)
  * temporary folder in the same pass: an officer's signature vouches for the
  * payload too, so a part that does not match its manifest line stops here.
  */
-static int check_part(struct sign_job *j, const struct manifest_part *pt, uint8_t *blk, struct progress *prog,
-		      struct err *e)
+static int check_part(struct sign_job *j, const struct manifest_part *pt, struct progress *prog, struct err *e)
 {
-	struct volume_file *f = NULL;
-	struct sha256 h = { 0 };
-	uint8_t got[SHA256_LEN];
-	struct buf rel, out;
-	uint64_t size = 0;
-	ssize_t n;
-	int fd = -1, r;
+	struct buf out;
+	int fd = -1, r = 0;
 
-	buf_init(&rel, 1024);
 	buf_init(&out, 16384);
-	r = buf_addf(&rel, e, "%s/%s", BUNDLE_PACKDIR, pt->name);
-	if (r)
-		goto out;
-	r = volume_file_open(j->vol, rel.ptr, &f, e);
-	if (r)
-		goto out;
 	if (j->tmpdir) {
-		r = buf_addf(&out, e, "%s/%s", j->tmpdir, rel.ptr);
+		r = buf_addf(&out, e, "%s/%s/%s", j->tmpdir, BUNDLE_PACKDIR, pt->name);
 		if (r)
 			goto out;
 		fd = open(out.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -131,42 +93,16 @@ static int check_part(struct sign_job *j, const struct manifest_part *pt, uint8_
 			goto out;
 		}
 	}
-	r = sha256_init(&h, e);
-	if (r)
-		goto out;
-	while ((n = volume_file_read(f, blk, COPY_BLOCK, e)) > 0) {
-		size += (uint64_t)n;
-		if (size > pt->size)
-			break;
-		sha256_update(&h, blk, (size_t)n);
-		if (fd >= 0) {
-			r = fs_write_all(fd, blk, (size_t)n, out.ptr, e);
-			if (r)
-				goto out;
-		}
-		progress_add(prog, (uint64_t)n);
-	}
-	if (n < 0) {
-		r = (int)n;
+	r = bundle_stream_part(j->vol, pt, fd, buf_str(&out), NULL, prog, e);
+	if (r) {
+		err_prefix(e, "'%s': not signing", j->spec);
 		goto out;
 	}
-	sha256_final(&h, got);
-	if (size != pt->size || memcmp(got, pt->sha256, SHA256_LEN)) {
-		r = err_set(e, AE_REJECT, "'%s': part '%s' does not match the manifest (%s); not signing", j->spec,
-			    rel.ptr, size != pt->size ? "size" : "sha256");
-		goto out;
-	}
-	if (fd >= 0 && fsync(fd) < 0) {
+	if (fd >= 0 && fsync(fd) < 0)
 		r = err_errno(e, errno, "cannot sync '%s'", out.ptr);
-		goto out;
-	}
-	r = 0;
 out:
-	sha256_release(&h);
 	if (fd >= 0)
 		close(fd);
-	volume_file_close(f);
-	buf_release(&rel);
 	buf_release(&out);
 	return r;
 }
@@ -283,7 +219,6 @@ static int check_and_copy(struct sign_job *j, struct err *e)
 {
 	struct progress prog;
 	uint64_t total = 0;
-	uint8_t *blk = NULL;
 	size_t i;
 	int r;
 
@@ -292,21 +227,17 @@ static int check_and_copy(struct sign_job *j, struct err *e)
 		if (r)
 			return r;
 	}
-	blk = malloc(COPY_BLOCK);
-	if (!blk)
-		return err_set(e, AE_NOMEM, "out of memory");
 	for (i = 0; i < j->m.nparts; i++)
 		total += j->m.parts[i].size;
 	progress_start(&prog, "check", total, j->json);
 	for (i = 0, r = 0; i < j->m.nparts && !r; i++)
-		r = check_part(j, &j->m.parts[i], blk, &prog, e);
+		r = check_part(j, &j->m.parts[i], &prog, e);
 	if (r) {
 		if (prog.active)
 			fputc('\n', stderr);
 	} else {
 		progress_done(&prog);
 	}
-	free(blk);
 	if (r || !j->tmpdir)
 		return r;
 	r = copy_small(j, BUNDLE_MANIFEST, MANIFEST_MAX_BYTES, e);

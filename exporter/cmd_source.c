@@ -33,11 +33,10 @@ static int source_add(struct home *h, const char *name, const char *dir, struct 
 		goto out;
 	}
 	d = json_pack("{s:s, s:s}", "kind", "dir", "location", abs);
-	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!detail) {
-		r = err_set(e, AE_NOMEM, "out of memory");
+	r = json_detail(d, &detail, e);
+	d = NULL;
+	if (r)
 		goto out;
-	}
 	r = db_begin(h->db, e);
 	if (r)
 		goto out;

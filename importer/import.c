@@ -15,6 +15,7 @@
 #include "lib/audit.h"
 #include "lib/fs.h"
 #include "lib/hash.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "mirror/catalog.h"
 #include "mirror/store.h"
@@ -23,7 +24,6 @@
 #include "verify/policy.h"
 #include "lib/banned.h"
 
-#define BLOCK (1 << 20)
 #define MAX_TRUSTED 256
 
 struct import {
@@ -212,72 +212,14 @@ static int step_base(struct import *im, struct err *e)
 }
 
 /* Copy one pack's parts from the media into quarantine, hashing as it goes; stop at the declared size. */
-static int copy_pack(struct import *im, const struct manifest_pack *pk, const char *dst, char *blk, struct err *e)
+static int copy_pack(struct import *im, const struct manifest_pack *pk, const char *dst, struct err *e)
 {
-	const struct manifest *m = &im->b.m;
-	struct volume_file *f = NULL;
-	struct sha256 hp = { 0 }, hk = { 0 };
-	uint8_t d[SHA256_LEN];
-	char name[128];
-	size_t i;
-	int fd = -1, r;
+	int fd, r;
 
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_errno(e, errno, "cannot create '%s'", dst);
-	r = sha256_init(&hk, e);
-	if (r)
-		goto out;
-	for (i = 0; i < m->nparts; i++) {
-		const struct manifest_part *pt = &m->parts[i];
-		uint64_t left = pt->size;
-		ssize_t n;
-
-		if (pt->pack != pk->id)
-			continue;
-		snprintf(name, sizeof(name), "%s/%s", BUNDLE_PACKDIR, pt->name);
-		r = volume_file_open(im->b.vol, name, &f, e);
-		if (r)
-			goto out;
-		r = sha256_init(&hp, e);
-		if (r)
-			goto out;
-		while ((n = volume_file_read(f, blk, left + 1 < BLOCK ? (size_t)left + 1 : BLOCK, e)) > 0) {
-			if ((uint64_t)n > left) {
-				r = err_reject(e, "part '%s': longer than the %" PRIu64 " bytes the manifest says", name,
-					       pt->size);
-				goto out;
-			}
-			sha256_update(&hp, blk, (size_t)n);
-			sha256_update(&hk, blk, (size_t)n);
-			r = fs_write_all(fd, blk, (size_t)n, dst, e);
-			if (r)
-				goto out;
-			left -= (uint64_t)n;
-		}
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		volume_file_close(f);
-		f = NULL;
-		if (left) {
-			r = err_reject(e, "part '%s': truncated, %" PRIu64 " bytes short", name, left);
-			goto out;
-		}
-		sha256_final(&hp, d);
-		if (memcmp(d, pt->sha256, SHA256_LEN)) {
-			r = err_reject(e, "part '%s': sha256 mismatch", name);
-			goto out;
-		}
-	}
-	sha256_final(&hk, d);
-	if (memcmp(d, pk->sha256, SHA256_LEN))
-		r = err_reject(e, "pack %u: sha256 mismatch over its parts", pk->id);
-out:
-	volume_file_close(f);
-	sha256_release(&hp);
-	sha256_release(&hk);
+	r = bundle_stream_pack(&im->b, pk, fd, dst, NULL, e);
 	close(fd);
 	return r;
 }
@@ -286,15 +228,13 @@ static int step_payload(struct import *im, struct err *e)
 {
 	const struct manifest *m = &im->b.m;
 	struct buf objdir, packpath;
-	char *blk = NULL;
 	size_t i;
 	int r;
 
 	buf_init(&objdir, 8192);
 	buf_init(&packpath, 8192);
 	im->seen = calloc(m->nobjects ? m->nobjects : 1, 1);
-	blk = malloc(BLOCK);
-	if (!im->seen || !blk) {
+	if (!im->seen) {
 		r = err_set(e, AE_NOMEM, "out of memory");
 		goto out;
 	}
@@ -313,7 +253,7 @@ static int step_payload(struct import *im, struct err *e)
 		if (r)
 			goto out;
 		/* verify before parse: the whole pack is hashed before libarchive sees a byte of it */
-		r = copy_pack(im, pk, packpath.ptr, blk, e);
+		r = copy_pack(im, pk, packpath.ptr, e);
 		if (r)
 			goto out;
 		r = unpack_pack(packpath.ptr, m, pk, objdir.ptr, im->seen, &im->bytes, e);
@@ -325,7 +265,6 @@ static int step_payload(struct import *im, struct err *e)
 	report_ok(im->rep, "payload", "%zu packs, %zu objects, %" PRIu64 " bytes: hashes and sizes match",
 		  m->npacks, m->nobjects, im->bytes);
 out:
-	free(blk);
 	buf_release(&objdir);
 	buf_release(&packpath);
 	return r;
@@ -382,11 +321,14 @@ static int step_promote(struct import *im, struct err *e)
 		goto out;
 	r = catalog_record_snapshot(im->h->db, m, im->b.manifest_hex, im->signers, im->start, e);
 	if (!r) {
-		char detail[512];
+		char *detail = NULL;
 
-		snprintf(detail, sizeof(detail), "channel=%s sequence=%" PRIu64 " manifest=%s signers=%s", m->channel,
-			 m->sequence, im->b.manifest_hex, im->signers);
-		r = audit_append(im->h->db, "import.accepted", volume_name(im->b.vol), detail, e);
+		r = json_detail(json_pack("{s:s, s:I, s:s, s:s}", "channel", m->channel, "sequence",
+					  (json_int_t)m->sequence, "manifest", im->b.manifest_hex, "signers",
+					  im->signers), &detail, e);
+		if (!r)
+			r = audit_append(im->h->db, "import.accepted", volume_name(im->b.vol), detail, e);
+		free(detail);
 	}
 	if (!r)
 		r = db_commit(im->h->db, e);

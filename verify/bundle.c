@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fs.h"
 #include "lib/banned.h"
+
+#define STREAM_BLOCK ((size_t)1 << 20)
 
 #define SIG_NAME_LEN (sizeof(BUNDLE_SIGDIR "/") - 1 + FPR_LEN + 4)
 
-static int is_sig_name(const char *path)
+int bundle_is_sig_name(const char *path)
 {
 	const char *p = path + sizeof(BUNDLE_SIGDIR "/") - 1;
 	size_t i;
@@ -31,7 +34,7 @@ static int collect_sig(const struct volume_entry *ent, void *arg)
 	struct sig_walk *w = arg;
 	struct bundle *b = w->b;
 
-	if (ent->type != VENT_FILE || !is_sig_name(ent->path))
+	if (ent->type != VENT_FILE || !bundle_is_sig_name(ent->path))
 		return 0;
 	if (b->nsigs == POLICY_MAX_SIGS)
 		return err_reject(w->e, "'%s': more than %d signature files", volume_name(b->vol), POLICY_MAX_SIGS);
@@ -125,7 +128,7 @@ int bundle_parse(struct bundle *b, struct err *e)
 	return 0;
 }
 
-static const struct manifest_part *part_by_path(const struct manifest *m, const char *path)
+const struct manifest_part *bundle_part_by_path(const struct manifest *m, const char *path)
 {
 	size_t i, n = sizeof(BUNDLE_PACKDIR "/") - 1;
 
@@ -150,7 +153,7 @@ static int check_entry(const struct volume_entry *ent, void *arg)
 	if (ent->type == VENT_DIR && (!strcmp(p, BUNDLE_SIGDIR) || !strcmp(p, BUNDLE_PACKDIR)))
 		return 0;
 	if (ent->type == VENT_FILE &&
-	    (!strcmp(p, BUNDLE_MANIFEST) || is_sig_name(p) || part_by_path(&l->b->m, p)))
+	    (!strcmp(p, BUNDLE_MANIFEST) || bundle_is_sig_name(p) || bundle_part_by_path(&l->b->m, p)))
 		return 0;
 	if (ent->type == VENT_OTHER)
 		return err_reject(l->e, "'%s': '%s' is not a regular file or folder (link or device)",
@@ -197,87 +200,99 @@ int bundle_check_listing(struct bundle *b, struct err *e)
 	return r;
 }
 
-int bundle_check_parts(struct bundle *b, int quiet, struct err *e)
+int bundle_stream_part(struct volume *vol, const struct manifest_part *pt, int fd, const char *fdname,
+		       struct sha256 *pack_hash, struct progress *prog, struct err *e)
 {
 	struct volume_file *f = NULL;
-	struct progress prog;
-	struct sha256 ph = { 0 }, pk = { 0 };
-	uint64_t total = 0;
-	uint32_t cur_pack = 0;
+	struct sha256 hp = { 0 };
+	uint8_t d[SHA256_LEN];
+	uint64_t left = pt->size;
 	char *blk = NULL, name[256];
+	ssize_t n;
+	int r;
+
+	snprintf(name, sizeof(name), "%s/%s", BUNDLE_PACKDIR, pt->name);
+	blk = malloc(STREAM_BLOCK);
+	if (!blk)
+		return err_set(e, AE_NOMEM, "out of memory");
+	r = volume_file_open(vol, name, &f, e);
+	if (r)
+		goto out;
+	r = sha256_init(&hp, e);
+	if (r)
+		goto out;
+	/* ask for one byte past the declared size, so that a longer file shows, but never more */
+	while ((n = volume_file_read(f, blk, left < STREAM_BLOCK ? (size_t)left + 1 : STREAM_BLOCK, e)) > 0) {
+		if ((uint64_t)n > left) {
+			r = err_reject(e, "part '%s': longer than the %llu bytes the manifest says", name,
+				       (unsigned long long)pt->size);
+			goto out;
+		}
+		sha256_update(&hp, blk, (size_t)n);
+		if (pack_hash)
+			sha256_update(pack_hash, blk, (size_t)n);
+		if (fd >= 0) {
+			r = fs_write_all(fd, blk, (size_t)n, fdname, e);
+			if (r)
+				goto out;
+		}
+		left -= (uint64_t)n;
+		if (prog)
+			progress_add(prog, (uint64_t)n);
+	}
+	if (n < 0) {
+		r = (int)n;
+		goto out;
+	}
+	if (left) {
+		r = err_reject(e, "part '%s': truncated, %llu bytes short", name, (unsigned long long)left);
+		goto out;
+	}
+	sha256_final(&hp, d);
+	if (memcmp(d, pt->sha256, SHA256_LEN))
+		r = err_reject(e, "part '%s': sha256 mismatch", name);
+out:
+	volume_file_close(f);
+	sha256_release(&hp);
+	free(blk);
+	return r;
+}
+
+int bundle_stream_pack(struct bundle *b, const struct manifest_pack *pk, int fd, const char *fdname,
+		       struct progress *prog, struct err *e)
+{
+	struct sha256 hk = { 0 };
+	uint8_t d[SHA256_LEN];
+	size_t i;
+	int r;
+
+	r = sha256_init(&hk, e);
+	for (i = 0; i < b->m.nparts && !r; i++)
+		if (b->m.parts[i].pack == pk->id)
+			r = bundle_stream_part(b->vol, &b->m.parts[i], fd, fdname, &hk, prog, e);
+	if (r) {
+		sha256_release(&hk);
+		return r;
+	}
+	sha256_final(&hk, d);
+	if (memcmp(d, pk->sha256, SHA256_LEN))
+		return err_reject(e, "pack %u: sha256 of its parts together does not match", pk->id);
+	return 0;
+}
+
+int bundle_check_parts(struct bundle *b, int quiet, struct err *e)
+{
+	struct progress prog;
+	uint64_t total = 0;
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < b->m.nparts; i++)
 		total += b->m.parts[i].size;
-	blk = malloc(1 << 20);
-	if (!blk)
-		return err_set(e, AE_NOMEM, "out of memory");
 	progress_start(&prog, "verifying", total, quiet);
-	for (i = 0; i < b->m.nparts; i++) {
-		const struct manifest_part *pt = &b->m.parts[i];
-		uint8_t d[SHA256_LEN];
-		uint64_t left = pt->size;
-		ssize_t n;
-
-		if (pt->pack != cur_pack) {
-			cur_pack = pt->pack;
-			r = sha256_init(&pk, e);
-			if (r)
-				goto out;
-		}
-		snprintf(name, sizeof(name), "%s/%s", BUNDLE_PACKDIR, pt->name);
-		r = volume_file_open(b->vol, name, &f, e);
-		if (r)
-			goto out;
-		r = sha256_init(&ph, e);
-		if (r)
-			goto out;
-		/* read one byte past the declared size so that a longer file is caught, but no further */
-		while ((n = volume_file_read(f, blk, left + 1 < (1 << 20) ? (size_t)left + 1 : (1 << 20), e)) > 0) {
-			if ((uint64_t)n > left) {
-				r = err_reject(e, "part '%s': longer than the %llu bytes the manifest says", name,
-					       (unsigned long long)pt->size);
-				goto out;
-			}
-			sha256_update(&ph, blk, (size_t)n);
-			sha256_update(&pk, blk, (size_t)n);
-			left -= (uint64_t)n;
-			progress_add(&prog, (uint64_t)n);
-		}
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		volume_file_close(f);
-		f = NULL;
-		if (left) {
-			r = err_reject(e, "part '%s': truncated, %llu bytes short", name, (unsigned long long)left);
-			goto out;
-		}
-		sha256_final(&ph, d);
-		if (memcmp(d, pt->sha256, SHA256_LEN)) {
-			r = err_reject(e, "part '%s': sha256 mismatch", name);
-			goto out;
-		}
-		if (i + 1 == b->m.nparts || b->m.parts[i + 1].pack != pt->pack) {
-			const struct manifest_pack *pk_decl = manifest_find_pack(&b->m, pt->pack);
-
-			sha256_final(&pk, d);
-			if (!pk_decl || memcmp(d, pk_decl->sha256, SHA256_LEN)) {
-				r = err_reject(e, "pack %u: sha256 of its parts together does not match", pt->pack);
-				goto out;
-			}
-		}
-	}
+	for (i = 0; i < b->m.npacks && !r; i++)
+		r = bundle_stream_pack(b, &b->m.packs[i], -1, NULL, &prog, e);
 	progress_done(&prog);
-out:
-	if (r)
-		progress_done(&prog);
-	volume_file_close(f);
-	sha256_release(&ph);
-	sha256_release(&pk);
-	free(blk);
 	return r;
 }
 

@@ -47,6 +47,27 @@ int bundle_parse(struct bundle *b, struct err *e) AL_WUR;
 int bundle_check_listing(struct bundle *b, struct err *e) AL_WUR;
 /* Hash every part on the volume against the manifest (airlock verify). */
 int bundle_check_parts(struct bundle *b, int quiet, struct err *e) AL_WUR;
+/*
+ * Stream one part from a volume, never reading past its declared size, and
+ * check its size and hash; with fd >= 0 the bytes are also written there
+ * (fdname names it in messages); with pack_hash they also feed the hash of
+ * the pack it belongs to.  prog may be NULL.  -AE_REJECT naming the part.
+ */
+int bundle_stream_part(struct volume *vol, const struct manifest_part *pt, int fd, const char *fdname,
+		       struct sha256 *pack_hash, struct progress *prog, struct err *e) AL_WUR;
+/*
+ * Stream the parts of one pack from the volume in order, never reading
+ * past a part's declared size, and check each part's size and hash and the
+ * pack's hash over them all.  With fd >= 0 the bytes are also written there
+ * (the importer's copy into quarantine; fdname names it in messages).
+ * prog may be NULL.  -AE_REJECT naming the part or pack on any mismatch.
+ */
+int bundle_stream_pack(struct bundle *b, const struct manifest_pack *pk, int fd, const char *fdname,
+		       struct progress *prog, struct err *e) AL_WUR;
+/* 1 if path is a signature file's name: signatures/<40 uppercase hex>.asc. */
+int bundle_is_sig_name(const char *path);
+/* The part a volume path names (packs/<name>), or NULL. */
+const struct manifest_part *bundle_part_by_path(const struct manifest *m, const char *path);
 void bundle_close(struct bundle *b);
 
 #endif

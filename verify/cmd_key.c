@@ -37,11 +37,10 @@ static int key_generate(struct home *h, const char *name, const char *email, int
 	if (ki.expires)
 		time_format(ki.expires, until);
 	d = json_pack("{s:s, s:s?}", "uid", ki.uid, "expires", ki.expires ? until : NULL);
-	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!detail) {
-		r = err_set(e, AE_NOMEM, "out of memory");
+	r = json_detail(d, &detail, e);
+	d = NULL;
+	if (r)
 		goto out;
-	}
 	/* the key exists from here on: say which one even if the record fails */
 	r = audit_append(h->db, "key.generate", fpr, detail, e);
 	if (r) {

@@ -170,11 +170,10 @@ static int trust_add(struct home *h, const char *channel, uint64_t threshold, ch
 			break;
 	d = fprs && i == nkeys ? json_pack("{s:O, s:I}", "keys", fprs, "threshold", (json_int_t)threshold)
 			       : NULL;
-	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!detail) {
-		r = err_set(e, AE_NOMEM, "out of memory");
+	r = json_detail(d, &detail, e);
+	d = NULL;
+	if (r)
 		goto out;
-	}
 	r = audit_append(h->db, "trust.add", channel, detail, e);
 	if (r)
 		goto out;
@@ -246,11 +245,10 @@ static int trust_remove(struct home *h, const char *channel, const char *fpr, st
 		goto out;
 	}
 	d = json_pack("{s:s, s:I}", "key", fpr, "threshold", (json_int_t)threshold);
-	detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!detail) {
-		r = err_set(e, AE_NOMEM, "out of memory");
+	r = json_detail(d, &detail, e);
+	d = NULL;
+	if (r)
 		goto out;
-	}
 	r = audit_append(h->db, "trust.remove", channel, detail, e);
 	if (r)
 		goto out;
