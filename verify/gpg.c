@@ -940,10 +940,52 @@ out:
 		gpgme_key_unref(key);
 }
 
+/* What one GPGME signature says, in our terms, with our own look at its key. */
+static void describe_signature(struct gpg *g, gpgme_signature_t s, struct sig_result *res)
+{
+	char sigfpr[FPR_LEN + 1];
+
+	res->status = SIG_ERROR;
+	switch (gpgme_err_code(s->status)) {
+	case GPG_ERR_NO_ERROR:
+		res->status = SIG_GOOD;
+		break;
+	case GPG_ERR_BAD_SIGNATURE:
+		res->status = SIG_BAD;
+		break;
+	case GPG_ERR_NO_PUBKEY:
+		res->status = SIG_UNKNOWN_KEY;
+		break;
+	case GPG_ERR_KEY_EXPIRED:
+		res->status = SIG_KEY_EXPIRED;
+		break;
+	case GPG_ERR_CERT_REVOKED:
+		res->status = SIG_KEY_REVOKED;
+		break;
+	case GPG_ERR_SIG_EXPIRED:
+		res->status = SIG_EXPIRED;
+		break;
+	default:
+		set_detail(res, s->status);
+		break;
+	}
+	if (res->status == SIG_GOOD && s->wrong_key_usage) {
+		res->status = SIG_ERROR;
+		snprintf(res->detail, sizeof(res->detail), "signing key is not a signing key");
+	}
+	hex_upper(s->fpr, res->key_fpr, sizeof(res->key_fpr));
+	res->time = (int64_t)s->timestamp;
+	res->expires = (int64_t)s->exp_timestamp;
+	/* the result is the context's: keep what the key lookup needs */
+	hex_upper(s->fpr, sigfpr, sizeof(sigfpr));
+	if (res->status != SIG_BAD && res->status != SIG_UNKNOWN_KEY)
+		check_signing_key(g, sigfpr, res);
+}
+
 int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const void *data, size_t len,
 			struct sig_result *res, struct err *e)
 {
-	char file[sizeof(res->file)], sigfpr[FPR_LEN + 1];
+	char file[sizeof(res->file)];
 	gpgme_data_t sd = NULL, dd = NULL;
 	gpgme_verify_result_t vr;
 	gpgme_signature_t s;
@@ -981,44 +1023,89 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 		snprintf(res->detail, sizeof(res->detail), "holds %zu signatures, expected one", nsig);
 		goto out;
 	}
-	s = vr->signatures;
-	switch (gpgme_err_code(s->status)) {
-	case GPG_ERR_NO_ERROR:
-		res->status = SIG_GOOD;
-		break;
-	case GPG_ERR_BAD_SIGNATURE:
-		res->status = SIG_BAD;
-		break;
-	case GPG_ERR_NO_PUBKEY:
-		res->status = SIG_UNKNOWN_KEY;
-		break;
-	case GPG_ERR_KEY_EXPIRED:
-		res->status = SIG_KEY_EXPIRED;
-		break;
-	case GPG_ERR_CERT_REVOKED:
-		res->status = SIG_KEY_REVOKED;
-		break;
-	case GPG_ERR_SIG_EXPIRED:
-		res->status = SIG_EXPIRED;
-		break;
-	default:
-		res->status = SIG_ERROR;
-		set_detail(res, s->status);
-		break;
-	}
-	if (res->status == SIG_GOOD && s->wrong_key_usage) {
-		res->status = SIG_ERROR;
-		snprintf(res->detail, sizeof(res->detail), "signing key is not a signing key");
-	}
-	hex_upper(s->fpr, res->key_fpr, sizeof(res->key_fpr));
-	res->time = (int64_t)s->timestamp;
-	res->expires = (int64_t)s->exp_timestamp;
-	/* the result is the context's: keep what the key lookup needs */
-	hex_upper(s->fpr, sigfpr, sizeof(sigfpr));
-	if (res->status != SIG_BAD && res->status != SIG_UNKNOWN_KEY)
-		check_signing_key(g, sigfpr, res);
+	describe_signature(g, vr->signatures, res);
 out:
 	gpgme_data_release(sd);
 	gpgme_data_release(dd);
+	return r;
+}
+
+static size_t count_occurrences(const char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), c = 0;
+	const char *q = p, *end = p + n;
+
+	while ((q = memmem(q, (size_t)(end - q), needle, k)) != NULL) {
+		c++;
+		q += k;
+	}
+	return c;
+}
+
+#define CS_BEGIN "-----BEGIN PGP SIGNED MESSAGE-----\n"
+#define CS_SIG "\n-----BEGIN PGP SIGNATURE-----\n"
+#define CS_END "-----END PGP SIGNATURE-----"
+
+int gpg_verify_clearsigned(struct gpg *g, const void *data, size_t len, struct buf *plaintext,
+			   struct sig_result *res, size_t max, size_t *n, struct err *e)
+{
+	const char *p = data;
+	gpgme_data_t sd = NULL, pd = NULL;
+	gpgme_verify_result_t vr;
+	gpgme_signature_t s;
+	gpgme_error_t gerr;
+	size_t tail, endlen = strlen(CS_END);
+	int r = 0;
+
+	*n = 0;
+	/*
+	 * Exactly one cleartext-signed block and nothing around it: gpg would
+	 * happily verify a signed block with unsigned text before or after it,
+	 * and a second block could carry other text.  apt reads the same rule.
+	 */
+	if (!p || len < sizeof(CS_BEGIN) || memchr(p, '\0', len))
+		return err_reject(e, "not a clearsigned text (empty or binary)");
+	if (memcmp(p, CS_BEGIN, sizeof(CS_BEGIN) - 1))
+		return err_reject(e, "text before the signed block, or not clearsigned");
+	tail = len;
+	if (p[tail - 1] == '\n')
+		tail--;
+	if (tail < endlen || memcmp(p + tail - endlen, CS_END, endlen))
+		return err_reject(e, "text after the signature block");
+	if (count_occurrences(p, len, "-----BEGIN PGP SIGNED MESSAGE-----") != 1 ||
+	    count_occurrences(p, len, CS_SIG) != 1 || count_occurrences(p, len, CS_END) != 1 ||
+	    count_occurrences(p, len, "-----BEGIN PGP") != 2)
+		return err_reject(e, "more than one signed block or signature block");
+	gerr = data_from_mem(&sd, data, len);
+	if (!gerr)
+		gerr = gpgme_data_new(&pd);
+	if (gerr) {
+		r = gpg_throw(e, gerr, "cannot prepare verification");
+		goto out;
+	}
+	gerr = gpgme_op_verify(g->ctx, sd, NULL, pd);
+	if (gerr) {
+		if (verify_err_is_malformed(gerr))
+			r = err_reject(e, "malformed signed text: %s", gpgme_strerror(gerr));
+		else
+			r = gpg_throw(e, gerr, "cannot verify a signed text");
+		goto out;
+	}
+	vr = gpgme_op_verify_result(g->ctx);
+	for (s = vr ? vr->signatures : NULL; s; s = s->next) {
+		if (*n == max) {
+			r = err_reject(e, "more than %zu signatures", max);
+			goto out;
+		}
+		memset(&res[*n], 0, sizeof(res[*n]));
+		snprintf(res[*n].file, sizeof(res[*n].file), "signature %zu", *n + 1);
+		describe_signature(g, s, &res[*n]);
+		(*n)++;
+	}
+	/* only what GPGME says was signed is ever used */
+	r = data_to_buf(pd, plaintext, e);
+out:
+	gpgme_data_release(sd);
+	gpgme_data_release(pd);
 	return r;
 }

@@ -72,4 +72,16 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
  */
 int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen) AL_WUR;
 
+/*
+ * Verify a clearsigned text such as an apt InRelease.  The bytes must be
+ * exactly one cleartext-signed block and its signature block, nothing
+ * before or after (one final newline allowed), else -AE_REJECT saying
+ * which.  The plaintext GPGME reports as signed is appended to plaintext
+ * (its max caps it): callers use only that, never the input bytes.  Each
+ * signature is described in res (up to max; *n counts them), for
+ * policy_check().  <0 other than -AE_REJECT when gpg could not run.
+ */
+int gpg_verify_clearsigned(struct gpg *g, const void *data, size_t len, struct buf *plaintext,
+			   struct sig_result *res, size_t max, size_t *n, struct err *e) AL_WUR;
+
 #endif
