@@ -4,59 +4,8 @@
 # run by tests/tools/apt-client.sh installs from it -- and refuses each hostile
 # variant.  This proves the apt harness can pass and can fail.
 . "$(dirname "$0")/test-lib.sh"
-TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
-MKREPO=$TOOLS/mkrepo.sh
-APTC=$TOOLS/apt-client.sh
-for t in dpkg-deb apt-ftparchive apt-get gpg gpgv xz; do
-	command -v "$t" >/dev/null || fail "'$t' is missing (Debian packages: dpkg, apt-utils, apt, gnupg, gpgv, xz-utils)"
-done
+. "$(dirname "$0")/apt-lib.sh"
 
-# new_key NAME HOME: a signing key in a fresh GnuPG home; prints its fingerprint
-new_key() {
-	mkdir -p "$2" && chmod 700 "$2"
-	gnupg_register "$2"
-	gpg --homedir "$2" --batch --quiet --pinentry-mode loopback --passphrase '' \
-		--quick-gen-key "$1 <$1@vendor.invalid>" ed25519 sign 1y 2>/dev/null || fail "gpg key generation failed"
-	gpg --homedir "$2" --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'
-}
-
-HTTPD_PID=
-# start_httpd DIR: serve DIR on 127.0.0.1; sets HTTPD_URL
-start_httpd() {
-	local n port=
-	if [ -f "$TOOLS/httpd.py" ]; then
-		if python3 "$TOOLS/httpd.py" --help 2>/dev/null | grep -q -- '--root'; then
-			python3 "$TOOLS/httpd.py" --root "$1" --port 0 >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		else
-			python3 "$TOOLS/httpd.py" --port 0 "$1" >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		fi
-		HTTPD_PID=$!
-		for ((n = 0; n < 100; n++)); do
-			port=$(head -n 1 "$T/httpd.out" 2>/dev/null | grep -oE '[0-9]+$' || true)
-			[ -z "$port" ] || break
-			kill -0 "$HTTPD_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-	else # until tests/tools/httpd.py exists
-		port=$((20000 + RANDOM % 30000))
-		python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		HTTPD_PID=$!
-	fi
-	[ -n "$port" ] || { cat "$T/httpd.out" "$T/httpd.log" >&2; fail "the test HTTP server printed no port"; }
-	HTTPD_URL=http://127.0.0.1:$port
-	for ((n = 0; n < 100; n++)); do
-		curl -s -o /dev/null --max-time 1 "$HTTPD_URL/" && break
-		kill -0 "$HTTPD_PID" 2>/dev/null || { cat "$T/httpd.log" >&2; fail "the test HTTP server died"; }
-		sleep 0.05
-	done
-	echo "httpd $HTTPD_PID on $HTTPD_URL"
-}
-stop_httpd() {
-	[ -n "$HTTPD_PID" ] || return 0
-	kill -TERM "$HTTPD_PID" 2>/dev/null || true
-	wait "$HTTPD_PID" 2>/dev/null || true
-	HTTPD_PID=
-}
 al_rc=0
 trap 'al_rc=$?; stop_httpd; (exit $al_rc); al_cleanup' EXIT
 
