@@ -24,13 +24,17 @@ struct apt_pkg {
 struct apt_index {
 	struct apt_pkg *pkgs;
 	size_t n;
+	char *arch;  /* the first Architecture other than "all" (NULL if none): dependencies resolve to it or "all" */
+	void *arena; /* internal: every string above lives here */
+	size_t cap;  /* internal */
 };
 
 /*
  * Load every stanza of a Packages index from a deb822 reader.  A stanza
- * missing Package, Version, Filename, Size or SHA256, or with a Filename
- * that is not a plain relative path (no "..", no leading '/'), is
- * -AE_REJECT naming the line.
+ * missing Package, Version, Architecture, Filename, Size or SHA256, with an
+ * invalid package name or Debian version, or with a Filename that is not a
+ * plain relative path (no "..", no leading '/'), is -AE_REJECT naming the
+ * line.  On failure ix is left empty; apt_index_free() releases it either way.
  */
 int apt_index_load(struct apt_index *ix, struct deb822_reader *r, struct err *e) AL_WUR;
 void apt_index_free(struct apt_index *ix);
@@ -41,7 +45,11 @@ void apt_index_free(struct apt_index *ix);
  * adds the dependency closure within the same index (Pre-Depends and
  * Depends; for an alternative "a | b" the first one the index can satisfy;
  * version constraints honoured; virtual names through Provides).  A want
- * the index cannot satisfy is -AE_NOTFOUND naming it.  *out gets pointers
+ * the index cannot satisfy is -AE_NOTFOUND naming it (a malformed want is
+ * -AE_USAGE); a dependency the index cannot satisfy is left out silently,
+ * since an index is one suite and component, not a whole archive.  Among
+ * several providers of a virtual name, one already chosen wins, otherwise
+ * the first by package name.  *out gets pointers
  * into ix (caller frees the array only), sorted by name then version.
  */
 int apt_select(const struct apt_index *ix, const char *const *wants, size_t nwants, int all, int with_depends,

@@ -83,6 +83,12 @@ struct apt_release {
  * UTC"); rejects duplicate paths and malformed checksum lines.
  */
 int apt_release_parse(struct apt_release *rel, const char *text, size_t len, struct err *e) AL_WUR;
+/*
+ * 1 if p[0..len) is a plain relative path as Release and Packages may name
+ * one: not empty, no leading '/', no empty, "." or ".." component, no
+ * control bytes, spaces or backslashes.
+ */
+int apt_path_valid(const char *p, size_t len);
 const struct apt_release_file *apt_release_find(const struct apt_release *rel, const char *path);
 void apt_release_free(struct apt_release *rel);
 
