@@ -21,9 +21,13 @@ static const struct cmd_def commands[] = {
 	  "manage the site's signing keys" },
 	{ "source", cmd_source,
 	  "airlock source add NAME --dir PATH\n"
+	  "airlock source add NAME --apt URL --suite SUITE [--component C]... [--arch A]... --keyring FILE\n"
+	  "                   (--package NAME[=VERSION]... | --all) [--with-depends]\n"
 	  "airlock source list [--json]\n"
 	  "airlock source remove NAME",
 	  "configure what the export side carries" },
+	{ "fetch", cmd_fetch, "airlock fetch [SOURCE]... [--timeout SECS] [--json] [--quiet]",
+	  "download and verify what the apt sources select" },
 	{ "export", cmd_export,
 	  "airlock export --channel C --to iso:PATH|dir:PATH [--sign FPR]... [--expires DURATION] [--json]",
 	  "write a signed bundle of the current sources" },
@@ -33,7 +37,8 @@ static const struct cmd_def commands[] = {
 	{ "trust", cmd_trust,
 	  "airlock trust add --channel C [--threshold K] KEYFILE...\n"
 	  "airlock trust list [--json]\n"
-	  "airlock trust remove --channel C FPR",
+	  "airlock trust remove --channel C FPR\n"
+	  "airlock trust vendor add NAME KEYRING",
 	  "decide whose signatures a channel needs" },
 	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--json]",
 	  "verify, quarantine and promote a bundle" },

@@ -112,7 +112,8 @@ void build_sources_free(struct build_source *s, size_t n)
 	free(s);
 }
 
-int build_load_sources(struct db *db, struct build_source **out, size_t *n, struct err *e)
+int build_load_sources(struct db *db, const char *staging, struct build_source **out, size_t *n,
+		       struct err *e)
 {
 	struct build_source *s = NULL, *grown;
 	struct db_stmt *st = NULL;
@@ -136,7 +137,15 @@ int build_load_sources(struct db *db, struct build_source **out, size_t *n, stru
 		}
 		s[cnt].name = strdup(db_col_text(st, 0));
 		s[cnt].kind = strdup(db_col_text(st, 1));
-		s[cnt].location = strdup(db_col_text(st, 2));
+		if (!strcmp(db_col_text(st, 1), "apt")) {
+			size_t len = strlen(staging) + strlen(db_col_text(st, 0)) + sizeof("/apt//tree");
+
+			s[cnt].location = malloc(len);
+			if (s[cnt].location)
+				snprintf(s[cnt].location, len, "%s/apt/%s/tree", staging, db_col_text(st, 0));
+		} else {
+			s[cnt].location = strdup(db_col_text(st, 2));
+		}
 		cnt++;
 		if (!s[cnt - 1].name || !s[cnt - 1].kind || !s[cnt - 1].location) {
 			r = err_set(e, AE_NOMEM, "out of memory");
@@ -367,9 +376,14 @@ static int walk_sources(struct builder *b, struct err *e)
 	for (i = 0; i < s->nsources; i++) {
 		const struct build_source *src = b->src[i];
 
-		if (strcmp(src->kind, "dir")) {
+		if (strcmp(src->kind, "dir") && strcmp(src->kind, "apt")) {
 			r = err_set(e, AE_STATE, "source '%s' is of kind '%s', which this version cannot export",
 				    src->name, src->kind);
+			goto out;
+		}
+		if (!strcmp(src->kind, "apt") && !fs_is_dir(src->location)) {
+			r = err_set(e, AE_STATE, "apt source '%s' has not been fetched yet: run 'airlock fetch %s'",
+				    src->name, src->name);
 			goto out;
 		}
 		if (!fs_is_dir(src->location)) {

@@ -26,8 +26,8 @@
 
 struct build_source {
 	char *name;
-	char *kind;     /* "dir" */
-	char *location; /* absolute path of the folder */
+	char *kind;     /* "dir" or "apt" */
+	char *location; /* absolute path of the folder (for apt: the fetched, verified mirror) */
 };
 
 struct build_spec {
@@ -61,8 +61,13 @@ struct build_stats {
 int build_channel_state(struct db *db, const char *channel, uint64_t *next_sequence, int *has_previous,
 			uint8_t previous[SHA256_LEN], struct err *e) AL_WUR;
 
-/* Every configured source, sorted by name; free with build_sources_free(). */
-int build_load_sources(struct db *db, struct build_source **out, size_t *n, struct err *e) AL_WUR;
+/*
+ * Every configured source, sorted by name; free with build_sources_free().
+ * An apt source's location is its verified mirror folder, staging/apt/<name>/tree,
+ * which only 'airlock fetch' writes.
+ */
+int build_load_sources(struct db *db, const char *staging, struct build_source **out, size_t *n,
+		       struct err *e) AL_WUR;
 void build_sources_free(struct build_source *s, size_t n);
 
 /*

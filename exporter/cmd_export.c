@@ -440,7 +440,7 @@ static int run_export(struct cmd_ctx *ctx, struct export_job *j, struct err *e)
 		if (r)
 			goto out;
 	}
-	r = build_load_sources(h.db, &sources, &nsources, e);
+	r = build_load_sources(h.db, h.staging, &sources, &nsources, e);
 	if (r)
 		goto out;
 	if (!nsources) {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "importer/apt_chain.h"
 #include "importer/unpack.h"
 #include "lib/audit.h"
 #include "lib/fs.h"
@@ -282,6 +283,24 @@ static int sync_filesystem(const char *dir, struct err *e)
 	return r;
 }
 
+/* apt sources: the vendor's own chain again, against keys provisioned at this site */
+static int step_vendor(struct import *im, struct err *e)
+{
+	struct buf objdir;
+	size_t checked = 0;
+	int r;
+
+	buf_init(&objdir, 8192);
+	r = buf_addf(&objdir, e, "%s/objects", im->qdir.ptr);
+	if (!r)
+		r = apt_chain_verify(im->h, &im->b.m, objdir.ptr, &checked, e);
+	if (!r && checked)
+		report_ok(im->rep, "vendor", "%zu apt files verified: InRelease by a vendor key of this site, "
+					     "indexes by the signed Release, packages by the signed index", checked);
+	buf_release(&objdir);
+	return r;
+}
+
 static int step_promote(struct import *im, struct err *e)
 {
 	const struct manifest *m = &im->b.m;
@@ -402,6 +421,10 @@ static int run_checks(struct import *im, struct err *e)
 	report_ok(im->rep, step, "every file on the volume is named by the manifest; parts present");
 	step = "payload";
 	r = step_payload(im, e);
+	if (r)
+		goto fail;
+	step = "vendor";
+	r = step_vendor(im, e);
 	if (r)
 		goto fail;
 	return 0;

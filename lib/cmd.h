@@ -31,6 +31,7 @@ void cmd_help(const struct cmd_def *def);
 CMD(init);
 CMD(key);
 CMD(source);
+CMD(fetch);
 CMD(export);
 CMD(sign);
 CMD(inspect);

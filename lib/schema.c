@@ -31,6 +31,15 @@ const char *const schema_migrations[] = {
 	/* every import attempt, accepted or rejected, with where its report is */
 	"CREATE TABLE import(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, media TEXT NOT NULL,"
 	" channel TEXT, sequence INTEGER, result TEXT NOT NULL, reason TEXT NOT NULL, report TEXT NOT NULL);",
+	/* 2: apt sources */
+	/* the source's settings as JSON (apt: url, suite, components, architectures, keyring, selection) */
+	"ALTER TABLE source ADD COLUMN config TEXT NOT NULL DEFAULT '{}';"
+	/* what the last accepted InRelease of each apt source said: the floor for the next fetch */
+	"CREATE TABLE apt_state(source TEXT PRIMARY KEY REFERENCES source(name) ON DELETE CASCADE,"
+	" date INTEGER NOT NULL, valid_until INTEGER NOT NULL, origin TEXT NOT NULL, suite TEXT NOT NULL,"
+	" codename TEXT NOT NULL, inrelease TEXT NOT NULL, signer TEXT NOT NULL, fetched INTEGER NOT NULL);"
+	/* import side: vendor keyrings provisioned at the site, never taken from a bundle */
+	"CREATE TABLE vendor(name TEXT PRIMARY KEY, fprs TEXT NOT NULL, added INTEGER NOT NULL);",
 };
 
 const size_t schema_nmigrations = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

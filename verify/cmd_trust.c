@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/audit.h"
 #include "lib/buf.h"
@@ -356,6 +357,73 @@ static int fpr_parse(const char *s, char out[FPR_LEN + 1])
 	return n == FPR_LEN ? 0 : -1;
 }
 
+/*
+ * Vendor keyrings for the apt chain on the offline side: provisioned here by
+ * the operator, never taken from a bundle.  They live in their own private
+ * GnuPG home (gnupg-vendor/), apart from the officers' keys, so that a
+ * vendor key can never count as an officer's signature or the other way.
+ */
+static int trust_vendor_add(struct home *h, const char *name, const char *file, struct err *e)
+{
+	char fprs[64][FPR_LEN + 1], *detail = NULL;
+	struct buf data, vhome, list;
+	struct db_stmt *st = NULL;
+	struct gpg *g = NULL;
+	size_t n = 0, i;
+	int r, in_tx = 0;
+
+	buf_init(&data, (size_t)16 << 20);
+	buf_init(&vhome, 4096);
+	buf_init(&list, 64 * (FPR_LEN + 1));
+	r = fs_read_file(file, &data, e);
+	if (!r)
+		r = buf_addf(&vhome, e, "%s/gnupg-vendor", h->dir);
+	if (!r)
+		r = gpg_open(&g, vhome.ptr, e);
+	if (!r)
+		r = gpg_key_import(g, data.ptr ? data.ptr : "", data.len, fprs, 64, &n, e);
+	if (r)
+		goto out;
+	if (!n) {
+		r = err_set(e, AE_USAGE, "'%s' holds no public keys", file);
+		goto out;
+	}
+	for (i = 0; i < n && !r; i++)
+		r = buf_addf(&list, e, "%s%s", i ? "," : "", fprs[i]);
+	if (!r)
+		r = json_detail(json_pack("{s:s, s:s}", "keyring", file, "keys", list.ptr), &detail, e);
+	if (!r)
+		r = db_begin(h->db, e);
+	if (r)
+		goto out;
+	in_tx = 1;
+	r = db_prepare(h->db, "INSERT INTO vendor(name, fprs, added) VALUES(?, ?, ?) ON CONFLICT(name) DO UPDATE "
+			      "SET fprs = excluded.fprs, added = excluded.added", &st, e);
+	if (!r && !(r = db_bind_text(st, 1, name, e)) && !(r = db_bind_text(st, 2, list.ptr, e)) &&
+	    !(r = db_bind_int(st, 3, (int64_t)time(NULL), e)))
+		r = db_step(st, e);
+	if (r >= 0)
+		r = audit_append(h->db, "trust.vendor", name, detail, e);
+	if (r >= 0)
+		r = db_commit(h->db, e);
+	if (r < 0)
+		goto out;
+	in_tx = 0;
+	r = 0;
+	printf("vendor '%s': %zu key%s (%s); imports re-verify apt sources against them\n", name, n,
+	       n == 1 ? "" : "s", list.ptr);
+out:
+	if (in_tx)
+		db_rollback(h->db);
+	db_finalize(st);
+	gpg_close(g);
+	free(detail);
+	buf_release(&data);
+	buf_release(&vhome);
+	buf_release(&list);
+	return r;
+}
+
 CMD(trust)
 {
 	static const struct option opts[] = {
@@ -372,8 +440,23 @@ CMD(trust)
 	int json = 0, usage = 0, c, r;
 
 	if (argc < 2 || argv[1][0] == '-')
-		return cmd_usage(ctx, "say what to do: add, list or remove");
+		return cmd_usage(ctx, "say what to do: add, list, remove or vendor add");
 	verb = argv[1];
+	if (!strcmp(verb, "vendor")) {
+		struct home hv = { 0 };
+		struct err ev = { 0 };
+		int rv;
+
+		if (argc != 5 || strcmp(argv[2], "add"))
+			return cmd_usage(ctx, "airlock trust vendor add NAME KEYRING");
+		if (!name_valid(argv[3], strlen(argv[3])))
+			return cmd_usage(ctx, "'%s' is not a valid vendor name", argv[3]);
+		rv = home_open(&hv, ctx->home, HOME_IMPORT, &ev);
+		if (!rv)
+			rv = trust_vendor_add(&hv, argv[3], argv[4], &ev);
+		home_close(&hv);
+		return rv ? cmd_fail(ctx, &ev, 0) : 0;
+	}
 	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "remove"))
 		return cmd_usage(ctx, "'%s' is not a trust command; use add, list or remove", verb);
 	/* the verb stands in for argv[0], so getopt starts at what follows it */

@@ -247,7 +247,7 @@ static int reject_tampered(const struct sig_result *sigs, size_t nsigs, struct e
 		safe_name(&sigs[i], name);
 		msg_add(&m, "%s'%s': ", n++ ? "; " : "", name);
 		if (sigs[i].status == SIG_BAD) {
-			msg_add(&m, "bad signature, the manifest does not match it");
+			msg_add(&m, "bad signature: the signed data does not match it");
 		} else {
 			safe_text(sigs[i].detail, sizeof(sigs[i].detail), detail, sizeof(detail));
 			msg_add(&m, "malformed signature file%s%s", detail[0] ? ": " : "", detail);

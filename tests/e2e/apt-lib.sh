@@ -18,27 +18,17 @@ new_key() {
 }
 
 HTTPD_PID=
-# start_httpd DIR: serve DIR on 127.0.0.1; sets HTTPD_URL
+# start_httpd DIR [HTTPD OPTIONS...]: serve DIR on 127.0.0.1; sets HTTPD_URL
 start_httpd() {
 	local n port=
-	if [ -f "$TOOLS/httpd.py" ]; then
-		if python3 "$TOOLS/httpd.py" --help 2>/dev/null | grep -q -- '--root'; then
-			python3 "$TOOLS/httpd.py" --root "$1" --port 0 >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		else
-			python3 "$TOOLS/httpd.py" --port 0 "$1" >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		fi
-		HTTPD_PID=$!
-		for ((n = 0; n < 100; n++)); do
-			port=$(head -n 1 "$T/httpd.out" 2>/dev/null | grep -oE '[0-9]+$' || true)
-			[ -z "$port" ] || break
-			kill -0 "$HTTPD_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-	else # until tests/tools/httpd.py exists
-		port=$((20000 + RANDOM % 30000))
-		python3 -m http.server --bind 127.0.0.1 --directory "$1" "$port" >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
-		HTTPD_PID=$!
-	fi
+	python3 "$TOOLS/httpd.py" --port 0 "$1" "${@:2}" >"$T/httpd.out" 2>"$T/httpd.log" </dev/null &
+	HTTPD_PID=$!
+	for ((n = 0; n < 100; n++)); do
+		port=$(head -n 1 "$T/httpd.out" 2>/dev/null | grep -oE '[0-9]+$' || true)
+		[ -z "$port" ] || break
+		kill -0 "$HTTPD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
 	[ -n "$port" ] || { cat "$T/httpd.out" "$T/httpd.log" >&2; fail "the test HTTP server printed no port"; }
 	HTTPD_URL=http://127.0.0.1:$port
 	for ((n = 0; n < 100; n++)); do
