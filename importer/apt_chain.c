@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exporter/apt_select.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/hash.h"
 #include "mirror/store.h"
+#include "verify/apt_index.h"
 #include "verify/decompress.h"
 #include "verify/deb822.h"
 #include "verify/gpg.h"
