@@ -29,7 +29,7 @@ static const struct cmd_def commands[] = {
 	{ "fetch", cmd_fetch, "airlock fetch [SOURCE]... [--timeout SECS] [--json] [--quiet]",
 	  "download and verify what the apt sources select" },
 	{ "export", cmd_export,
-	  "airlock export --channel C --to iso:PATH|dir:PATH [--sign FPR]... [--expires DURATION] [--json]",
+	  "airlock export --channel C --to iso:PATH|dir:PATH [--sign FPR]... [--expires DURATION] [--base N] [--json]",
 	  "write a signed bundle of the current sources" },
 	{ "sign", cmd_sign, "airlock sign BUNDLE --key FPR [--json]", "add a signature to an existing bundle" },
 	{ "inspect", cmd_inspect, "airlock inspect BUNDLE [--json]",

@@ -21,7 +21,7 @@
 /* Below this a test compression says little, and the tar header around it compresses anyway. */
 #define SAMPLE_MIN 4096
 
-enum { CLS_ZSTD = 0, CLS_NONE = 1, NCLS };
+enum { CLS_ZSTD = 0, CLS_NONE = 1, NCLS, CLS_BASE = NCLS /* not packed: the base has it */ };
 
 struct fentry {
 	size_t src; /* index into the sorted sources */
@@ -592,7 +592,12 @@ static int add_file(struct builder *b, const struct fentry *f, struct manifest *
 	}
 
 	o = obj_find(b, sha);
-	if (!o) {
+	if (!o && b->spec->base && manifest_find_object(b->spec->base, sha)) {
+		/* the far side has it from the base: list it, do not carry it */
+		r = obj_insert(b, sha, size, CLS_BASE, e);
+		if (r)
+			goto out;
+	} else if (!o) {
 		cls = classify(b, sample, nsample);
 		r = pack_for(b, cls, &pw, e);
 		if (r)
@@ -695,7 +700,7 @@ static int fill_header(const struct build_spec *s, struct builder *b, struct man
 	m->has_previous = s->has_previous;
 	if (s->has_previous)
 		memcpy(m->previous, s->previous, SHA256_LEN);
-	m->base = 0;
+	m->base = s->base ? s->base_sequence : 0;
 	for (i = 0; i < s->nsources; i++) {
 		r = manifest_add_source(m, b->src[i]->name, b->src[i]->kind, e);
 		if (r)
@@ -775,7 +780,7 @@ int build_run(const struct build_spec *spec, const char *dir, struct manifest *m
 		memset(&mo, 0, sizeof(mo));
 		memcpy(mo.sha256, b.objs[i].sha, SHA256_LEN);
 		mo.size = b.objs[i].size;
-		mo.pack = b.pack_id[b.objs[i].cls];
+		mo.pack = b.objs[i].cls == CLS_BASE ? 0 : b.pack_id[b.objs[i].cls];
 		r = manifest_add_object(m, &mo, e);
 		if (r)
 			goto out;

@@ -40,6 +40,13 @@ struct build_spec {
 	const struct build_source *sources; /* any order; sorted by name here */
 	size_t nsources;
 	uint64_t part_size; /* 0: PACK_PART_DEFAULT */
+	/*
+	 * An increment: the manifest of sequence base_sequence as exported.
+	 * Objects it holds are listed but not packed (pack 0): the far side
+	 * has them.  NULL for a full bundle.
+	 */
+	const struct manifest *base;
+	uint64_t base_sequence;
 	int quiet;          /* no progress bar even on a TTY */
 };
 

@@ -39,8 +39,58 @@ struct export_job {
 	struct signer signers[POLICY_MAX_SIGS];
 	size_t nsigners;
 	int64_t expires_secs;
+	uint64_t base; /* 0: a full bundle */
 	int json;
 };
+
+/* Every exported manifest is kept, so that a later --base N knows what sequence N carried. */
+static int manifest_keep_path(struct home *h, const char *channel, uint64_t seq, struct buf *out, struct err *e)
+{
+	return buf_addf(out, e, "%s/exports/%s/%" PRIu64 ".manifest", h->dir, channel, seq);
+}
+
+static int load_base(struct home *h, struct export_job *j, uint64_t next, struct manifest *base, struct err *e)
+{
+	struct buf path, raw;
+	int r;
+
+	if (j->base >= next)
+		return err_set(e, AE_USAGE, "--base %" PRIu64 ": channel '%s' is at sequence %" PRIu64
+					    ", so the base must be lower", j->base, j->channel, next - 1);
+	buf_init(&path, 8192);
+	buf_init(&raw, MANIFEST_MAX_BYTES);
+	r = manifest_keep_path(h, j->channel, j->base, &path, e);
+	if (!r && !fs_exists(path.ptr))
+		r = err_set(e, AE_NOTFOUND, "channel '%s' sequence %" PRIu64 " was not exported from this home, so "
+					    "there is nothing to build an increment on", j->channel, j->base);
+	if (!r)
+		r = fs_read_file(path.ptr, &raw, e);
+	if (!r)
+		r = manifest_parse(base, raw.ptr ? raw.ptr : "", raw.len, e);
+	buf_release(&path);
+	buf_release(&raw);
+	return r;
+}
+
+static int keep_manifest(struct home *h, const char *channel, uint64_t seq, const struct buf *raw, struct err *e)
+{
+	struct buf path;
+	char *slash;
+	int r;
+
+	buf_init(&path, 8192);
+	r = manifest_keep_path(h, channel, seq, &path, e);
+	if (!r) {
+		slash = strrchr(path.ptr, '/');
+		*slash = '\0';
+		r = fs_mkdirs(path.ptr, 0755, e);
+		*slash = '/';
+	}
+	if (!r)
+		r = fs_write_atomic(path.ptr, raw->ptr, raw->len, 0644, e);
+	buf_release(&path);
+	return r;
+}
 
 /* Resolve every --sign to the primary key that will be named on the media, before any work is done. */
 static int resolve_signers(struct export_job *j, struct gpg *g, struct err *e)
@@ -413,7 +463,7 @@ static int run_export(struct cmd_ctx *ctx, struct export_job *j, struct err *e)
 	struct build_source *sources = NULL;
 	struct build_spec spec;
 	struct build_stats st;
-	struct manifest m;
+	struct manifest m, basem;
 	struct buf stage, raw;
 	struct home h = { 0 };
 	struct gpg *g = NULL;
@@ -423,6 +473,7 @@ static int run_export(struct cmd_ctx *ctx, struct export_job *j, struct err *e)
 	int r, home_ok = 0, dir_touched = 0, media_written = 0;
 
 	manifest_init(&m);
+	manifest_init(&basem);
 	buf_init(&stage, 8192);
 	buf_init(&raw, MANIFEST_MAX_BYTES);
 	memset(&spec, 0, sizeof(spec));
@@ -457,6 +508,13 @@ static int run_export(struct cmd_ctx *ctx, struct export_job *j, struct err *e)
 	if (r)
 		goto out;
 	spec.expires = spec.created + j->expires_secs;
+	if (j->base) {
+		r = load_base(&h, j, spec.sequence, &basem, e);
+		if (r)
+			goto out;
+		spec.base = &basem;
+		spec.base_sequence = j->base;
+	}
 
 	r = fs_mkdirs(h.staging, 0700, e);
 	if (!r)
@@ -482,6 +540,8 @@ static int run_export(struct cmd_ctx *ctx, struct export_job *j, struct err *e)
 	media_written = 1;
 	r = buf_addf(&j->target, e, "%s:%s", j->kind == TARGET_DIR ? "dir" : "iso", buf_str(&j->abspath));
 	if (!r)
+		r = keep_manifest(&h, j->channel, m.sequence, &raw, e);
+	if (!r)
 		r = record(&h, j, &m, hex, &st, e);
 	if (r) {
 		err_prefix(e, "the bundle was written to '%s' but could not be recorded, so the next export "
@@ -505,6 +565,7 @@ out:
 		home_close(&h);
 	build_sources_free(sources, nsources);
 	manifest_release(&m);
+	manifest_release(&basem);
 	buf_release(&stage);
 	buf_release(&raw);
 	return r;
@@ -517,6 +578,7 @@ CMD(export)
 		{ "to", required_argument, NULL, 't' },
 		{ "sign", required_argument, NULL, 's' },
 		{ "expires", required_argument, NULL, 'x' },
+		{ "base", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -546,6 +608,10 @@ CMD(export)
 		case 'x':
 			if (duration_parse(optarg, &j.expires_secs) < 0)
 				return cmd_usage(ctx, "'%s' is not a duration: use 30d, 12h, 45m or seconds", optarg);
+			break;
+		case 'b':
+			if (parse_u64(optarg, strlen(optarg), &j.base) < 0 || j.base < 1)
+				return cmd_usage(ctx, "--base takes the sequence the far side has imported");
 			break;
 		case 'j':
 			j.json = 1;
