@@ -4,6 +4,9 @@
 # expected.  Needs AIRLOCK (the binary); everything happens in a temporary
 # folder that is removed at the end.
 . "$(dirname "$0")/e2e/test-lib.sh"
+. "$(dirname "$0")/e2e/apt-lib.sh"
+al_rc=0
+trap 'al_rc=$?; stop_httpd; (exit $al_rc); al_cleanup' EXIT
 
 NSTEP=0
 BOLD= PLAIN=
@@ -37,6 +40,15 @@ chmod 0755 "$T/tools/bin/hello"
 head -c 200000 /dev/urandom >"$T/tools/lib/blob.bin"
 (cd "$T" && find tools -type f -exec ls -l {} + | sed 's/^/    /')
 
+heading "demo upstream: a vendor's signed apt repository, served on 127.0.0.1"
+VFPR=$(new_key "Demo Vendor" "$T/vendor-gnupg")
+gpg --homedir "$T/vendor-gnupg" --export "$VFPR" >"$T/vendor-keyring.gpg"
+"$MKREPO" "$T/www/vendor" "$T/vendor-gnupg" "$VFPR" --suite stable-updates --origin DemoVendor >/dev/null ||
+	fail "cannot build the demo repository"
+start_httpd "$T/www" >/dev/null
+echo "    vendor key:  $VFPR"
+echo "    repository:  $HTTPD_URL/vendor (InRelease signed by the vendor key; packages built with dpkg-deb)"
+
 heading "export side: site home and two officer keys"
 show 0 airlock --home "$T/export" init --export
 gnupg_register "$T/export/gnupg"
@@ -49,8 +61,13 @@ airlock --home "$EXP" key export "$FPR_A" >"$T/officer-a.asc"
 airlock --home "$EXP" key export "$FPR_B" >"$T/officer-b.asc"
 cat "$T/officer-a.asc" "$T/officer-b.asc" >"$T/officers.asc"
 
-heading "register the source"
+heading "register the sources: a folder, and the vendor's apt repository"
 show 0 airlock --home "$EXP" source add tools --dir "$T/tools"
+show 0 airlock --home "$EXP" source add vendor --apt "$HTTPD_URL/vendor" --suite stable-updates \
+	--keyring "$T/vendor-keyring.gpg" --package air-tools --with-depends
+
+heading "fetch: the vendor's InRelease, index and packages, each verified"
+show 0 airlock --home "$EXP" fetch vendor
 
 heading "export to an ISO image, signed by officer A"
 show 0 airlock --home "$EXP" export --channel demo --to "iso:$T/demo.iso" --sign "$FPR_A"
@@ -69,6 +86,7 @@ show 0 airlock --home "$T/import" init --import
 gnupg_register "$T/import/gnupg"
 IMP=$T/import
 show 0 airlock --home "$IMP" trust add --channel demo --threshold 2 "$T/officer-a.asc" "$T/officer-b.asc"
+show 0 airlock --home "$IMP" trust vendor add demovendor "$T/vendor-keyring.gpg"
 
 heading "import the image"
 show 0 airlock --home "$IMP" import "$T/demo.iso"
@@ -86,6 +104,22 @@ fetch tools lib/blob.bin "$T/fetched-blob"
 cmp -s "$T/fetched-blob" "$T/tools/lib/blob.bin" || fail "the served binary differs from the source"
 echo "    lib/blob.bin also matches ($(stat -c %s "$T/fetched-blob") bytes)"
 echo "    served at $URL"
+
+heading "a stock apt-get on the isolated network installs from the mirror"
+LINE="deb [signed-by=$T/vendor-keyring.gpg] $SERVER_URL/vendor stable-updates main"
+echo "    sources.list: ${LINE//$T/\$DEMO}"
+show 0 "$APTC" "$T/client" "$LINE" "$T/vendor-keyring.gpg" update
+show 0 "$APTC" "$T/client" "$LINE" "$T/vendor-keyring.gpg" download air-tools
+mkdir -p "$T/client-root/var/lib/dpkg/info" "$T/client-root/var/lib/dpkg/updates"
+touch "$T/client-root/var/lib/dpkg/status"
+show 0 dpkg --root="$T/client-root" -i "$T/client/var/cache/apt/archives/"*.deb
+show 0 "$T/client-root/usr/bin/air-tools"
+for deb in "$T/client/var/cache/apt/archives/"*.deb; do
+	# apt names a file with its epoch ("1%3a2.0-1"); pool file names carry none
+	up=$(find "$T/www/vendor/pool" -name "$(basename "$deb" | sed 's/_[0-9]*%3a/_/')" | head -n 1)
+	cmp -s "$deb" "$up" || fail "$(basename "$deb") differs from the vendor's"
+	echo "    $(basename "$deb"): byte-identical to the vendor's, signature chain checked by apt"
+done
 
 heading "release 1.1: a new image (sequence 2), signed by A and co-signed by B"
 cp -a "$T/tools" "$T/tools-1.0"
@@ -139,6 +173,7 @@ ok_line "imported (threshold 2) and served on $SERVER_URL"
 ok_line "served bytes equal the source (sha256 ${want:0:16}...)"
 ok_line "tampered 1.1 image rejected with exit 3; 1.0 still served"
 ok_line "genuine 1.1 image accepted; the new version served"
+ok_line "apt-get verified the vendor's InRelease via the mirror and installed air-tools"
 ok_line "audit logs intact on both sides"
 stop_server
 [ "$SERVER_RC" = 0 ] || fail "the server exited with $SERVER_RC"
