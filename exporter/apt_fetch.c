@@ -25,6 +25,7 @@
 #define INDEX_MAX ((uint64_t)1 << 30)
 #define MAX_KEYS 64
 #define MAX_LIST 256
+#define APT_PARALLEL 4
 
 struct apt_cfg {
 	char *url, *suite, *keyring;
@@ -348,7 +349,9 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 	const struct apt_pkg **sel = NULL;
 	struct buf base, fresh, tree, old, p1, p2, url, idx;
 	json_t *files = json_array();
-	size_t nsel = 0, i, j, k;
+	struct fetch_item *items = NULL;
+	char **paths = NULL;
+	size_t nsel = 0, nitems = 0, i, j, k;
 	int r, have_rel = 0, have_ix = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -441,10 +444,18 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 		err_prefix(e, "source '%s'", name);
 		goto out;
 	}
+	/* packages already fetched and verified last time are kept; the rest download in parallel */
+	items = calloc(nsel ? nsel : 1, sizeof(*items));
+	paths = calloc(nsel ? nsel * 2 : 1, sizeof(*paths));
+	if (!items || !paths) {
+		r = err_set(e, AE_NOMEM, "out of memory");
+		goto out;
+	}
 	for (k = 0; k < nsel; k++) {
 		const struct apt_pkg *pk = sel[k];
 		struct stat sb;
 		char hex[SHA256_HEX];
+		int kept = 0;
 
 		buf_reset(&url);
 		buf_reset(&p1);
@@ -453,7 +464,6 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 		    (r = buf_addf(&p1, e, "%s/%s", fresh.ptr, pk->filename)) ||
 		    (r = buf_addf(&p2, e, "%s/%s", tree.ptr, pk->filename)))
 			goto out;
-		/* already fetched and verified last time: keep it rather than download it again */
 		if (stat(p2.ptr, &sb) == 0 && (uint64_t)sb.st_size == pk->size) {
 			uint8_t d[SHA256_LEN];
 
@@ -464,19 +474,42 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 				r = link_into(p2.ptr, p1.ptr, e);
 				if (r)
 					goto out;
-				goto have;
+				kept = 1;
 			}
 		}
-		r = fetch_one(url.ptr, p1.ptr, pk->size, pk->size, pk->sha256, ao, &res->downloaded, e);
-		if (r)
-			goto out;
-have:
+		if (!kept) {
+			struct fetch_item *it = &items[nitems++];
+
+			paths[2 * k] = strdup(url.ptr);
+			paths[2 * k + 1] = strdup(p1.ptr);
+			if (!paths[2 * k] || !paths[2 * k + 1]) {
+				r = err_set(e, AE_NOMEM, "out of memory");
+				goto out;
+			}
+			r = parent_dirs(p1.ptr, e);
+			if (r)
+				goto out;
+			it->url = paths[2 * k];
+			it->dest = paths[2 * k + 1];
+			it->max_size = it->expect_size = pk->size;
+			it->has_sha256 = 1;
+			memcpy(it->sha256, pk->sha256, SHA256_LEN);
+		}
 		res->packages++;
 		res->bytes += pk->size;
 		hex_encode(pk->sha256, SHA256_LEN, hex);
 		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "path", pk->filename, "url",
 						       url.ptr, "sha256", hex, "size", (json_int_t)pk->size,
 						       "package", pk->name, "version", pk->version));
+	}
+	if (nitems) {
+		struct fetch_opts fo = { .parallel = APT_PARALLEL, .quiet = ao->quiet, .low_speed_time = ao->timeout };
+
+		r = fetch_run(items, nitems, &fo, e);
+		for (k = 0; k < nitems; k++)
+			res->downloaded += items[k].got_size;
+		if (r)
+			goto out;
 	}
 	r = write_provenance(fresh.ptr, name, &c, res, files, e);
 	if (r)
@@ -509,6 +542,10 @@ out:
 		if (fs_rm_rf(fresh.ptr, &ignore))
 			fprintf(stderr, "airlock: cannot remove '%s': %s\n", fresh.ptr, ignore.msg);
 	}
+	for (k = 0; paths && k < 2 * nsel; k++)
+		free(paths[k]);
+	free(paths);
+	free(items);
 	free(sel);
 	if (have_ix)
 		apt_index_free(&ix);

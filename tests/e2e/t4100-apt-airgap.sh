@@ -21,10 +21,10 @@ al_export_home
 FPR_A=$(al_key A)
 airlock --home "$EXP" key export "$FPR_A" >"$T/a.asc" || fail "key export failed"
 expect_exit 0 airlock --home "$EXP" source add deb --apt "$HTTPD_URL/repo" --suite airtest --component main \
-	--arch amd64 --keyring "$T/vendor.gpg" --package air-tools --with-depends
+	--arch amd64 --keyring "$T/vendor.gpg" --package air-tools --package air-plus --with-depends
 expect_exit 0 airlock --home "$EXP" fetch --json deb
 assert_eq "$(json_get "$OUT" 'd[0]["status"]')" ok "fetch status"
-assert_eq "$(json_get "$OUT" 'd[0]["packages"]')" 3 "packages selected (air-tools with its dependencies)"
+assert_eq "$(json_get "$OUT" 'd[0]["packages"]')" 4 "packages selected (air-tools with its dependencies, air-plus)"
 assert_eq "$(json_get "$OUT" 'd[0]["signer"]')" "$VFPR" "InRelease signer"
 expect_exit 0 airlock --home "$EXP" export --channel plant-a --to "iso:$T/b1.iso" --sign "$FPR_A"
 
@@ -49,10 +49,16 @@ A=$T/client/var/cache/apt/archives
 cmp "$A/air-tools_1.0-1_amd64.deb" "$R/pool/main/a/air-tools/air-tools_1.0-1_amd64.deb" || fail "air-tools differs"
 cmp "$A/hello-air_1.0-2_amd64.deb" "$R/pool/main/h/hello-air/hello-air_1.0-2_amd64.deb" || fail "hello-air differs"
 cmp "$A/libair1_1%3a2.0-1_amd64.deb" "$R/pool/main/liba/libair/libair1_2.0-1_amd64.deb" || fail "libair1 differs"
+# '+' in a pool name: apt asks for %2b, and the mirror must decode it as apt means it
+"$APTC" "$T/client" "$LINE" "$T/vendor.gpg" download air-plus >"$T/dl2.out" 2>&1 ||
+	{ cat "$T/dl2.out" >&2; fail "apt-get could not get air-plus ('+' and '~' in its name) from the mirror"; }
+cmp "$A/air-plus_2.0+dfsg-1~deb12u1_amd64.deb" "$R/pool/main/a/air-plus/air-plus_2.0+dfsg-1~deb12u1_amd64.deb" ||
+	fail "air-plus differs"
+grep -q '%2b' "$SERVER_LOG" || fail "apt did not ask for %2b (the test would not show the decoding)"
 echo "apt-get verified the vendor's InRelease through the mirror and got byte-identical packages"
 
 say "what was not selected is not carried"
-code=$(http_code "$SERVER_URL/deb/pool/main/a/air-plus/air-plus_2.0+dfsg-1~deb12u1_amd64.deb")
+code=$(http_code "$SERVER_URL/deb/pool/main/a/air-mta/air-mta_1.0-1_amd64.deb")
 assert_eq "$code" 404 "an unselected package"
 # the vendor's InRelease is served byte for byte
 curl -sf "$SERVER_URL/deb/dists/airtest/InRelease" | cmp - "$R/dists/airtest/InRelease" || fail "InRelease differs"

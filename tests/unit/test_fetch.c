@@ -191,10 +191,15 @@ static void server_start(struct fx *f, ...)
 static struct fetch_item *item(struct fx *f, int i, const char *name)
 {
 	struct fetch_item *it = &f->it[i];
+	char tmp[sizeof(f->dest[i])];
 
+	/* through a local copy: GCC cannot tell that the fields of *f do not overlap */
 	snprintf(f->url[i], sizeof(f->url[i]), "http://127.0.0.1:%d/%s", f->port, name);
-	snprintf(f->dest[i], sizeof(f->dest[i]), "%s/out%d.bin", f->dir, i);
-	snprintf(f->part[i], sizeof(f->part[i]), "%s.part", f->dest[i]);
+	snprintf(tmp, sizeof(tmp), "%s/out%d.bin", f->dir, i);
+	memcpy(f->dest[i], tmp, sizeof(tmp));
+	snprintf(tmp, sizeof(tmp), "%s.part", f->dest[i]);
+	memcpy(f->part[i], tmp, sizeof(f->part[i]) < sizeof(tmp) ? sizeof(f->part[i]) : sizeof(tmp));
+	f->part[i][sizeof(f->part[i]) - 1] = '\0';
 	memset(it, 0, sizeof(*it));
 	it->url = f->url[i];
 	it->dest = f->dest[i];
