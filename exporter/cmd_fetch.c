@@ -20,7 +20,9 @@ static int all_apt_sources(struct home *h, char (*names)[65], size_t *n, struct 
 
 	*n = 0;
 	r = db_prepare(h->db, "SELECT name FROM source WHERE kind = 'apt' ORDER BY name", &st, e);
-	while (!r && (r = db_step(st, e)) == 1 && *n < MAX_SOURCES)
+	if (r)
+		return r;
+	while ((r = db_step(st, e)) == 1 && *n < MAX_SOURCES)
 		snprintf(names[(*n)++], 65, "%s", db_col_text(st, 0));
 	db_finalize(st);
 	return r < 0 ? r : 0;

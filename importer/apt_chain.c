@@ -45,7 +45,9 @@ static int load_vendor_keys(struct db *db, char (*fprs)[FPR_LEN + 1], size_t *n,
 
 	*n = 0;
 	r = db_prepare(db, "SELECT fprs FROM vendor ORDER BY name", &st, e);
-	while (!r && (r = db_step(st, e)) == 1) {
+	if (r)
+		return r;
+	while ((r = db_step(st, e)) == 1) {
 		const char *p = db_col_text(st, 0);
 
 		/* comma-separated fingerprints */

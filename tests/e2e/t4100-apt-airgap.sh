@@ -22,7 +22,12 @@ FPR_A=$(al_key A)
 airlock --home "$EXP" key export "$FPR_A" >"$T/a.asc" || fail "key export failed"
 expect_exit 0 airlock --home "$EXP" source add deb --apt "$HTTPD_URL/repo" --suite airtest --component main \
 	--arch amd64 --keyring "$T/vendor.gpg" --package air-tools --package air-plus --with-depends
-expect_exit 0 airlock --home "$EXP" fetch --json deb
+# a second apt source: 'airlock fetch' with no names fetches every apt source
+expect_exit 0 airlock --home "$EXP" source add deb2 --apt "$HTTPD_URL/repo" --suite airtest \
+	--keyring "$T/vendor.gpg" --package air-mta
+expect_exit 0 airlock --home "$EXP" fetch --json
+assert_eq "$(json_get "$OUT" 'len(d)')" 2 "apt sources fetched by a bare 'airlock fetch'"
+assert_eq "$(json_get "$OUT" 'd[1]["source"]')" deb2 "the second source fetched"
 assert_eq "$(json_get "$OUT" 'd[0]["status"]')" ok "fetch status"
 assert_eq "$(json_get "$OUT" 'd[0]["packages"]')" 4 "packages selected (air-tools with its dependencies, air-plus)"
 assert_eq "$(json_get "$OUT" 'd[0]["signer"]')" "$VFPR" "InRelease signer"
@@ -34,6 +39,10 @@ expect_exit 0 airlock --home "$IMP" trust add --channel plant-a "$T/a.asc"
 say "without a vendor keyring provisioned at the site, the apt content is refused"
 expect_exit 3 airlock --home "$IMP" import "$T/b1.iso"
 assert_grep "$ERR" "trust vendor add"
+# an unrelated vendor first in name order: every vendor's keys count, not only the first's
+UFPR=$(new_key unrelated "$T/ugpg")
+gpg --homedir "$T/ugpg" --export "$UFPR" >"$T/unrelated.gpg"
+expect_exit 0 airlock --home "$IMP" trust vendor add aaa-unrelated "$T/unrelated.gpg"
 expect_exit 0 airlock --home "$IMP" trust vendor add testvendor "$T/vendor.gpg"
 expect_exit 0 airlock --home "$IMP" import "$T/b1.iso"
 assert_grep "$OUT" "vendor .*apt files verified"
@@ -58,7 +67,7 @@ grep -q '%2b' "$SERVER_LOG" || fail "apt did not ask for %2b (the test would not
 echo "apt-get verified the vendor's InRelease through the mirror and got byte-identical packages"
 
 say "what was not selected is not carried"
-code=$(http_code "$SERVER_URL/deb/pool/main/a/air-mta/air-mta_1.0-1_amd64.deb")
+code=$(http_code "$SERVER_URL/deb/pool/main/h/hello-air/hello-air_1.0-1_amd64.deb")
 assert_eq "$code" 404 "an unselected package"
 # the vendor's InRelease is served byte for byte
 curl -sf "$SERVER_URL/deb/dists/airtest/InRelease" | cmp - "$R/dists/airtest/InRelease" || fail "InRelease differs"

@@ -151,7 +151,7 @@ static const struct pcase cases[] = {
      .threshold = 2,
      .sigs = {GOOD("a.asc", A), GOOD("b.asc", B), SIG("c.asc", SIG_BAD, C)},
      .nsigs = 3,
-     .want_msg = "'c.asc': bad signature, the manifest does not match it"},
+     .want_msg = "'c.asc': bad signature: the signed data does not match it"},
     {.name = "policy_rejects_malformed_file_even_when_threshold_met",
      .trusted = {A, B},
      .threshold = 2,
@@ -195,7 +195,7 @@ static const struct pcase cases[] = {
      .threshold = 1,
      .sigs = {SIG("\033[2Jevil\n.asc", SIG_BAD, A)},
      .nsigs = 1,
-     .want_msg = "'?[2Jevil?.asc': bad signature, the manifest does not match it"},
+     .want_msg = "'?[2Jevil?.asc': bad signature: the signed data does not match it"},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
