@@ -73,6 +73,17 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen) AL_WUR;
 
 /*
+ * Verify a detached signature file that may hold several signatures (an apt
+ * Release.gpg is signed by several archive keys): one armored block, nothing
+ * around it, holding 1..max signature packets, each over a binary document
+ * (the pre-check refuses anything else with -AE_REJECT saying why, before
+ * GPGME runs).  Each signature is described in res (*n counts them), for
+ * policy_check().  <0 other than -AE_REJECT when gpg could not run.
+ */
+int gpg_verify_detached_multi(struct gpg *g, const void *sig, size_t siglen, const void *data, size_t len,
+			      struct sig_result *res, size_t max, size_t *n, struct err *e) AL_WUR;
+
+/*
  * Verify a clearsigned text such as an apt InRelease.  The bytes must be
  * exactly one cleartext-signed block and its signature block, nothing
  * before or after (one final newline allowed), else -AE_REJECT saying
