@@ -26,6 +26,7 @@
 #define MAX_KEYS 64
 #define MAX_LIST 256
 #define APT_PARALLEL 4
+#define RELEASE_GPG_MAX ((uint64_t)64 << 10)
 
 struct apt_cfg {
 	char *url, *suite, *keyring;
@@ -183,17 +184,22 @@ static int fetch_one(const char *url, const char *dest, uint64_t max, uint64_t s
 	return r;
 }
 
-/* Verify the InRelease with the source's keyring only, and parse the signed plaintext. */
-static int verify_inrelease(struct home *h, const struct apt_cfg *c, const char *name, const char *path,
-			    struct apt_release *rel, struct apt_fetch_result *res, struct err *e)
+/*
+ * Verify the Release with the source's keyring only, and parse what was
+ * signed: the InRelease's signed plaintext, or (sigpath set) the Release file
+ * itself under its detached Release.gpg.
+ */
+static int verify_release(struct home *h, const struct apt_cfg *c, const char *name, const char *path,
+			  const char *sigpath, struct apt_release *rel, struct apt_fetch_result *res, struct err *e)
 {
 	static char fprs[MAX_KEYS][FPR_LEN + 1];
 	struct sig_result sigs[POLICY_MAX_SIGS];
 	struct policy_verdict v;
 	struct policy p = { (const char(*)[FPR_LEN + 1])fprs, 0, 1 };
-	struct buf keys, in, plain, home;
+	struct buf keys, in, plain, home, sig;
 	struct gpg *g = NULL;
 	uint8_t d[SHA256_LEN];
+	const char *what = sigpath ? "Release.gpg" : "InRelease";
 	size_t nk = 0, ns = 0;
 	int r;
 
@@ -201,6 +207,7 @@ static int verify_inrelease(struct home *h, const struct apt_cfg *c, const char 
 	buf_init(&in, INRELEASE_MAX);
 	buf_init(&plain, INRELEASE_MAX);
 	buf_init(&home, 4096);
+	buf_init(&sig, RELEASE_GPG_MAX);
 	/* a private GnuPG home per fetch, holding this source's keyring and nothing else */
 	r = fs_read_file(c->keyring, &keys, e);
 	if (!r)
@@ -214,16 +221,26 @@ static int verify_inrelease(struct home *h, const struct apt_cfg *c, const char 
 	if (r)
 		goto out;
 	p.ntrusted = nk;
-	r = gpg_verify_clearsigned(g, in.ptr ? in.ptr : "", in.len, &plain, sigs, POLICY_MAX_SIGS, &ns, e);
+	if (sigpath) {
+		r = fs_read_file(sigpath, &sig, e);
+		if (!r)
+			r = gpg_verify_detached_multi(g, sig.ptr ? sig.ptr : "", sig.len, in.ptr ? in.ptr : "", in.len, sigs,
+						      POLICY_MAX_SIGS, &ns, e);
+		/* the signed bytes are the Release file itself */
+		if (!r)
+			r = buf_add(&plain, in.ptr ? in.ptr : "", in.len, e);
+	} else {
+		r = gpg_verify_clearsigned(g, in.ptr ? in.ptr : "", in.len, &plain, sigs, POLICY_MAX_SIGS, &ns, e);
+	}
 	if (!r)
 		r = policy_check(&p, sigs, ns, &v, e);
 	if (r) {
-		err_prefix(e, "source '%s': InRelease", name);
+		err_prefix(e, "source '%s': %s", name, what);
 		goto out;
 	}
 	r = apt_release_parse(rel, plain.ptr ? plain.ptr : "", plain.len, e);
 	if (r) {
-		err_prefix(e, "source '%s': InRelease", name);
+		err_prefix(e, "source '%s': %s", name, what);
 		goto out;
 	}
 	sha256_buf(in.ptr ? in.ptr : "", in.len, d);
@@ -242,6 +259,7 @@ out:
 	buf_release(&in);
 	buf_release(&plain);
 	buf_release(&home);
+	buf_release(&sig);
 	return r;
 }
 
@@ -352,7 +370,7 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 	struct fetch_item *items = NULL;
 	char **paths = NULL;
 	size_t nsel = 0, nitems = 0, i, j, k;
-	int r, have_rel = 0, have_ix = 0;
+	int r, have_rel = 0, have_ix = 0, pair = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&rel, 0, sizeof(rel));
@@ -378,16 +396,40 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 	    (r = buf_addf(&p1, e, "%s/dists/%s/InRelease", fresh.ptr, c.suite)))
 		goto out;
 	r = fetch_one(url.ptr, p1.ptr, INRELEASE_MAX, 0, NULL, ao, &res->downloaded, e);
-	if (r)
-		goto out;
-	r = verify_inrelease(h, &c, name, p1.ptr, &rel, res, e);
+	if (r == -AE_NOTFOUND) {
+		pair = 1;
+		/* no InRelease: the older pair, Release and its detached Release.gpg, checked the same way */
+		err_clear(e);
+		buf_reset(&url);
+		buf_reset(&p1);
+		buf_reset(&p2);
+		if ((r = buf_addf(&url, e, "%s/dists/%s/Release", c.url, c.suite)) ||
+		    (r = buf_addf(&p1, e, "%s/dists/%s/Release", fresh.ptr, c.suite)) ||
+		    (r = buf_addf(&p2, e, "%s/dists/%s/Release.gpg", fresh.ptr, c.suite)))
+			goto out;
+		r = fetch_one(url.ptr, p1.ptr, INRELEASE_MAX, 0, NULL, ao, &res->downloaded, e);
+		if (!r) {
+			json_array_append_new(files, json_pack("{s:s, s:s}", "path", p1.ptr + fresh.len + 1, "url",
+							       url.ptr));
+			buf_reset(&url);
+			r = buf_addf(&url, e, "%s/dists/%s/Release.gpg", c.url, c.suite);
+		}
+		if (!r)
+			r = fetch_one(url.ptr, p2.ptr, RELEASE_GPG_MAX, 0, NULL, ao, &res->downloaded, e);
+		if (!r)
+			r = verify_release(h, &c, name, p1.ptr, p2.ptr, &rel, res, e);
+	} else if (!r) {
+		r = verify_release(h, &c, name, p1.ptr, NULL, &rel, res, e);
+	}
 	if (r)
 		goto out;
 	have_rel = 1;
 	r = apt_release_check(&rel, (int64_t)time(NULL), &fl, name, e);
 	if (r)
 		goto out;
-	json_array_append_new(files, json_pack("{s:s, s:s}", "path", p1.ptr + fresh.len + 1, "url", url.ptr));
+	/* the signature file of the two: the InRelease, or the Release.gpg (the Release is listed above) */
+	json_array_append_new(files, json_pack("{s:s, s:s}", "path", (pair ? p2.ptr : p1.ptr) + fresh.len + 1, "url",
+					       url.ptr));
 
 	/* 2. each index against the signed size and hash, before it is decompressed */
 	for (i = 0; i < c.ncomponents; i++) {

@@ -504,11 +504,14 @@ static int attempt_result(struct run *R, struct xfer *x, CURLcode c)
 		char *eff = NULL;
 
 		curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &eff);
+		/* absent is not failed: a caller may fall back (InRelease -> Release + Release.gpg) */
+		int kind = code == 404 || code == 410 ? AE_NOTFOUND : AE_IO;
+
 		if (eff && strcmp(eff, it->url))
-			err_set(&x->e, AE_IO, "'%s': HTTP %ld (from '%s')", it->url, code, eff);
+			err_set(&x->e, kind, "'%s': HTTP %ld (from '%s')", it->url, code, eff);
 		else
-			err_set(&x->e, AE_IO, "'%s': HTTP %ld", it->url, code);
-		return code >= 500 && code <= 599 ? 1 : -AE_IO;
+			err_set(&x->e, kind, "'%s': HTTP %ld", it->url, code);
+		return code >= 500 && code <= 599 ? 1 : -kind;
 	}
 	if (c == CURLE_OPERATION_TIMEDOUT) {
 		curl_easy_getinfo(x->h, CURLINFO_PRETRANSFER_TIME_T, &pre);

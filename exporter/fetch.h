@@ -42,8 +42,9 @@ struct fetch_opts {
  * resumed with a Range request (and started over if the server ignores it).
  * Network errors, timeouts and 5xx are retried; 404 and verification
  * failures are not.  Returns 0 when every item succeeded, else the first
- * failing item's code (-AE_REJECT for size/hash failures, -AE_IO for
- * network ones) with its message in e; each item's result says its own.
+ * failing item's code (-AE_REJECT for size/hash failures, -AE_NOTFOUND for
+ * HTTP 404/410, -AE_IO for other network ones) with its message in e; each
+ * item's result says its own.
  */
 int fetch_run(struct fetch_item *items, size_t n, const struct fetch_opts *o, struct err *e) AL_WUR;
 

@@ -77,21 +77,33 @@ struct chain {
 };
 
 /* Files of one source form a contiguous, sorted run in the manifest. */
-static int verify_inrelease(struct chain *c, struct gpg *g, const struct policy *p, const struct manifest_file *f,
-			    struct err *e)
+/* The InRelease (sigf NULL), or the Release f under its detached Release.gpg sigf. */
+static int verify_release(struct chain *c, struct gpg *g, const struct policy *p, const struct manifest_file *f,
+			  const struct manifest_file *sigf, struct err *e)
 {
 	struct sig_result sigs[POLICY_MAX_SIGS];
-	struct buf in, plain;
+	struct buf in, plain, sig;
 	size_t ns = 0;
 	int r;
 
 	buf_init(&in, INRELEASE_MAX);
 	buf_init(&plain, INRELEASE_MAX);
+	buf_init(&sig, (size_t)64 << 10);
 	r = object_path(c->h, c->objdir, c->m, f->object, &c->path, e);
 	if (!r)
 		r = fs_read_file(c->path.ptr, &in, e);
-	if (!r)
+	if (!r && sigf) {
+		r = object_path(c->h, c->objdir, c->m, sigf->object, &c->path, e);
+		if (!r)
+			r = fs_read_file(c->path.ptr, &sig, e);
+		if (!r)
+			r = gpg_verify_detached_multi(g, sig.ptr ? sig.ptr : "", sig.len, in.ptr ? in.ptr : "", in.len,
+						      sigs, POLICY_MAX_SIGS, &ns, e);
+		if (!r)
+			r = buf_add(&plain, in.ptr ? in.ptr : "", in.len, e);
+	} else if (!r) {
 		r = gpg_verify_clearsigned(g, in.ptr ? in.ptr : "", in.len, &plain, sigs, POLICY_MAX_SIGS, &ns, e);
+	}
 	if (!r)
 		r = policy_check(p, sigs, ns, NULL, e);
 	if (!r)
@@ -105,9 +117,10 @@ static int verify_inrelease(struct chain *c, struct gpg *g, const struct policy 
 				       c->rel.suite ? c->rel.suite : "?", c->suite);
 	}
 	if (r)
-		err_prefix(e, "'%s/%s': vendor signature", c->source, f->path);
+		err_prefix(e, "'%s/%s': vendor signature", c->source, sigf ? sigf->path : f->path);
 	buf_release(&in);
 	buf_release(&plain);
+	buf_release(&sig);
 	return r;
 }
 
@@ -200,10 +213,18 @@ static void chain_release(struct chain *c)
 	c->nix = 0;
 }
 
+/* The file names the signed Release may come in, relative to dists/<suite>/. */
+static int is_release_name(const char *rel)
+{
+	return !strcmp(rel, "InRelease") || !strcmp(rel, "Release") || !strcmp(rel, "Release.gpg");
+}
+
 static int verify_source(struct chain *c, struct gpg *g, const struct policy *p, size_t *checked, struct err *e)
 {
 	const struct manifest *m = c->m;
-	size_t i, first = m->nfiles, last = 0, nin = 0;
+	const struct manifest_file *inrel = NULL, *rel = NULL, *relgpg = NULL;
+	size_t i, first = m->nfiles, last = 0, nsig = 0;
+	char prefix[300];
 	int r = 0, pass;
 
 	for (i = 0; i < m->nfiles; i++) {
@@ -215,38 +236,37 @@ static int verify_source(struct chain *c, struct gpg *g, const struct policy *p,
 		if (first == m->nfiles)
 			first = i;
 		last = i;
-		if (!strncmp(path, "dists/", 6) && (slash = strchr(path + 6, '/')) && !strcmp(slash, "/InRelease")) {
-			nin++;
-			snprintf(c->suite, sizeof(c->suite), "%.*s", (int)(slash - path - 6), path + 6);
-		}
+		if (strncmp(path, "dists/", 6) || !(slash = strchr(path + 6, '/')) || !is_release_name(slash + 1))
+			continue;
+		if (nsig++ && strncmp(c->suite, path + 6, (size_t)(slash - path - 6)))
+			return err_reject(e, "apt source '%s' carries Release files of two suites", c->source);
+		snprintf(c->suite, sizeof(c->suite), "%.*s", (int)(slash - path - 6), path + 6);
+		if (!strcmp(slash + 1, "InRelease"))
+			inrel = &m->files[i];
+		else if (!strcmp(slash + 1, "Release"))
+			rel = &m->files[i];
+		else
+			relgpg = &m->files[i];
 	}
-	if (nin != 1)
-		return err_reject(e, "apt source '%s' carries %zu InRelease files; exactly one is needed", c->source, nin);
-	/* pass 0: InRelease and everything under dists/ (indexes loaded); pass 1: the rest */
+	/* exactly one signed Release: an InRelease, or a Release with its Release.gpg */
+	if (!((inrel && !rel && !relgpg) || (!inrel && rel && relgpg)))
+		return err_reject(e, "apt source '%s' must carry one InRelease, or one Release with its Release.gpg",
+				  c->source);
+	r = inrel ? verify_release(c, g, p, inrel, NULL, e) : verify_release(c, g, p, rel, relgpg, e);
+	if (r)
+		return r;
+	snprintf(prefix, sizeof(prefix), "dists/%s/", c->suite);
+	/* pass 0: everything under dists/ (indexes loaded); pass 1: the rest, against those indexes */
 	for (pass = 0; pass < 2 && !r; pass++) {
 		for (i = first; i <= last && !r; i++) {
 			const struct manifest_file *f = &m->files[i];
-			char prefix[300];
-			int in_dists;
-
-			if (strcmp(f->source, c->source))
-				continue;
-			snprintf(prefix, sizeof(prefix), "dists/%s/", c->suite);
-			in_dists = !strncmp(f->path, prefix, strlen(prefix));
-			if (pass == 0 && in_dists && !strcmp(f->path + strlen(prefix), "InRelease"))
-				r = verify_inrelease(c, g, p, f, e);
-		}
-		for (i = first; i <= last && !r; i++) {
-			const struct manifest_file *f = &m->files[i];
 			const struct manifest_object *o = manifest_find_object(m, f->object);
-			char prefix[300];
 			int in_dists;
 
 			if (strcmp(f->source, c->source) || !o)
 				continue;
-			snprintf(prefix, sizeof(prefix), "dists/%s/", c->suite);
 			in_dists = !strncmp(f->path, prefix, strlen(prefix));
-			if (in_dists && !strcmp(f->path + strlen(prefix), "InRelease"))
+			if (in_dists && is_release_name(f->path + strlen(prefix)))
 				continue;
 			if (pass == 0 && in_dists)
 				r = verify_dists_file(c, f, o->size, e);

@@ -659,23 +659,23 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-/*
- * The armored bytes must be one signature packet over a binary document
- * (signature type 0x00).  A text-mode signature (0x01) still verifies after
- * the manifest's line endings are changed, so the signed bytes would not be
- * the exact bytes; and a second packet after the first has no business in a
- * detached signature.  Only the packet header and the two or three bytes
- * after it are read: the rest is gpg's to check.  body is the text between
- * the armor lines, already checked to be printable lines.
- */
-static int packet_check(const char *body, size_t n, char *why, size_t whylen)
-{
-	unsigned char head[16];
-	size_t i = 0, nhead = 0, total = 0, hl, bl, line;
-	unsigned acc = 0;
-	int bits = 0, pad = 0, tag;
+/* Armor of at most SIG_ARMOR_MAX bytes decodes to at most three quarters of that. */
+#define SIG_DECODED_MAX (SIG_ARMOR_MAX / 4 * 3)
 
-	/* armor headers ("Key: value") end at the first blank line */
+/*
+ * Skip the armor headers ("Key: value", up to the first blank line) and
+ * decode the base64 data up to the checksum line (gpg checks the checksum)
+ * into bin.  body is the text between the armor lines, already checked to
+ * be printable lines.
+ */
+static int armor_decode(const char *body, size_t n, unsigned char *bin, size_t cap, size_t *nbin, char *why,
+			size_t whylen)
+{
+	size_t i = 0, total = 0, line;
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+
+	*nbin = 0;
 	for (;;) {
 		line = i;
 		while (i < n && body[i] != '\n')
@@ -716,74 +716,148 @@ static int packet_check(const char *body, size_t n, char *why, size_t whylen)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (nhead < sizeof(head))
-				head[nhead++] = (unsigned char)(acc >> bits);
-			total++;
+			/* cannot happen within SIG_ARMOR_MAX; checked so that no caller has to know */
+			if (total == cap) {
+				snprintf(why, whylen, "armor data is longer than %zu bytes", cap);
+				return -1;
+			}
+			bin[total++] = (unsigned char)(acc >> bits);
 			acc &= (1u << bits) - 1;
 		}
 	}
-	if (total < 2 || !(head[0] & 0x80)) {
+	*nbin = total;
+	return 0;
+}
+
+struct pkt {
+	int tag;
+	size_t hl; /* header bytes */
+	size_t bl; /* body bytes */
+};
+
+/*
+ * Read the packet header at p (n >= 1 bytes left, p[0] has its high bit set).
+ * The tag is always filled.  Returns 0 when the header and the body it
+ * announces lie within n; -1 when the length is not definite (old-format
+ * indeterminate, new-format partial), which a signature packet never needs
+ * and which would let the packet's end hide from this reading; -2 when the
+ * header or its body runs past n.
+ */
+static int pkt_header(const unsigned char *p, size_t n, struct pkt *k)
+{
+	static const size_t old_lenlen[3] = {1, 2, 4};
+	size_t i;
+
+	k->hl = 0;
+	k->bl = 0;
+	if (p[0] & 0x40) {
+		k->tag = p[0] & 0x3f;
+		if (n < 2)
+			return -2;
+		if (p[1] < 192) {
+			k->hl = 2;
+			k->bl = p[1];
+		} else if (p[1] < 224) {
+			if (n < 3)
+				return -2;
+			k->hl = 3;
+			k->bl = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
+		} else if (p[1] == 255) {
+			if (n < 6)
+				return -2;
+			k->hl = 6;
+			k->bl = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) | ((size_t)p[4] << 8) | p[5];
+		} else {
+			return -1;
+		}
+	} else {
+		k->tag = (p[0] >> 2) & 0x0f;
+		if ((p[0] & 3) == 3)
+			return -1;
+		k->hl = 1 + old_lenlen[p[0] & 3];
+		if (n < k->hl)
+			return -2;
+		for (i = 1; i < k->hl; i++)
+			k->bl = (k->bl << 8) | p[i];
+	}
+	return k->bl > n - k->hl ? -2 : 0;
+}
+
+/*
+ * The armored bytes must be 1..max signature packets, end to end, each over
+ * a binary document (signature type 0x00).  A text-mode signature (0x01)
+ * still verifies after the signed file's line endings are changed, so the
+ * signed bytes would not be the exact bytes; any other packet, or bytes
+ * after the last one, have no business in a detached signature.  The whole
+ * data is walked, but inside each packet only the two or three bytes after
+ * its header are read: the rest is gpg's to check.  *count is set on success.
+ */
+static int packet_check(const char *body, size_t n, size_t max, size_t *count, char *why, size_t whylen)
+{
+	/* 48 KiB on the stack rather than an allocation that could fail into a "malformed" verdict */
+	unsigned char bin[SIG_DECODED_MAX];
+	const unsigned char *s;
+	struct pkt k;
+	size_t nbin, off, npkt = 0;
+	int r;
+
+	*count = 0;
+	if (armor_decode(body, n, bin, sizeof(bin), &nbin, why, whylen) < 0)
+		return -1;
+	if (nbin < 2 || !(bin[0] & 0x80)) {
 		snprintf(why, whylen, "armor holds no OpenPGP packet");
 		return -1;
 	}
-	if (head[0] & 0x40) {
-		tag = head[0] & 0x3f;
-		if (head[1] < 192) {
-			hl = 2;
-			bl = head[1];
-		} else if (head[1] < 224) {
-			hl = 3;
-			bl = nhead >= 3 ? ((size_t)(head[1] - 192) << 8) + head[2] + 192 : SIZE_MAX;
-		} else if (head[1] == 255) {
-			hl = 6;
-			bl = nhead >= 6 ? ((size_t)head[2] << 24) | ((size_t)head[3] << 16) |
-					      ((size_t)head[4] << 8) | head[5]
-					: SIZE_MAX;
-		} else {
-			hl = 0; /* partial lengths: never a signature */
-			bl = SIZE_MAX;
+	/* the framing first, so that a refusal for too many packets can say how many */
+	for (off = 0; off < nbin; off += k.hl + k.bl) {
+		if (!(bin[off] & 0x80)) {
+			snprintf(why, whylen,
+				 "armor data after signature packet %zu is not an OpenPGP packet", npkt);
+			return -1;
 		}
-	} else {
-		tag = (head[0] >> 2) & 0x0f;
-		switch (head[0] & 3) {
-		case 0:
-			hl = 2;
-			bl = head[1];
-			break;
-		case 1:
-			hl = 3;
-			bl = nhead >= 3 ? ((size_t)head[1] << 8) | head[2] : SIZE_MAX;
-			break;
-		case 2:
-			hl = 5;
-			bl = nhead >= 5 ? ((size_t)head[1] << 24) | ((size_t)head[2] << 16) |
-					      ((size_t)head[3] << 8) | head[4]
-					: SIZE_MAX;
-			break;
-		default:
-			hl = 0;
-			bl = SIZE_MAX;
-			break;
+		r = pkt_header(bin + off, nbin - off, &k);
+		if (k.tag != 2) {
+			snprintf(why, whylen, "armor holds an OpenPGP packet of type %d, not a signature",
+				 k.tag);
+			return -1;
 		}
+		if (r == -1) {
+			snprintf(why, whylen, "armor holds a signature packet without a definite length");
+			return -1;
+		}
+		if (r < 0) {
+			snprintf(why, whylen, "armor data ends inside a signature packet");
+			return -1;
+		}
+		npkt++;
 	}
-	if (tag != 2) {
-		snprintf(why, whylen, "armor holds an OpenPGP packet of type %d, not a signature", tag);
-		return -1;
-	}
-	if (!hl || bl == SIZE_MAX || hl + bl != total) {
-		snprintf(why, whylen, "armor holds more or less than one signature packet");
+	if (npkt > max) {
+		if (max == 1)
+			snprintf(why, whylen, "armor holds %zu signature packets, expected one", npkt);
+		else
+			snprintf(why, whylen, "armor holds %zu signature packet%s, more than %zu", npkt,
+				 npkt == 1 ? "" : "s", max);
 		return -1;
 	}
 	/* v4 and v5: version, type; v3: version, 5, type */
-	if (hl + 3 > nhead || !((head[hl] == 4 || head[hl] == 5) || (head[hl] == 3 && head[hl + 1] == 5))) {
-		snprintf(why, whylen, "unsupported signature packet");
-		return -1;
+	for (off = 0; off < nbin; off += k.hl + k.bl) {
+		if (pkt_header(bin + off, nbin - off, &k) < 0) {
+			/* the walk above read the same bytes */
+			snprintf(why, whylen, "armor data ends inside a signature packet");
+			return -1;
+		}
+		s = bin + off + k.hl;
+		if (k.bl < 3 || !((s[0] == 4 || s[0] == 5) || (s[0] == 3 && s[1] == 5))) {
+			snprintf(why, whylen, "unsupported signature packet");
+			return -1;
+		}
+		if (s[s[0] == 3 ? 2 : 1] != 0x00) {
+			snprintf(why, whylen, "signature of type 0x%02x, not over a binary document",
+				 s[s[0] == 3 ? 2 : 1]);
+			return -1;
+		}
 	}
-	if (head[hl + (head[hl] == 3 ? 2 : 1)] != 0x00) {
-		snprintf(why, whylen, "signature of type 0x%02x, not over a binary document",
-			 head[hl + (head[hl] == 3 ? 2 : 1)]);
-		return -1;
-	}
+	*count = npkt;
 	return 0;
 }
 
@@ -793,13 +867,14 @@ static int packet_check(const char *body, size_t n, char *why, size_t whylen)
  * reach gpg.  Lines are printable ASCII (CRLF tolerated); no line inside may
  * start with dashes, which is how a second armor header would begin.
  */
-static int armor_check(const char *p, size_t n, char *why, size_t whylen)
+static int armor_check(const char *p, size_t n, size_t max, size_t *count, char *why, size_t whylen)
 {
 	static const char begin[] = "-----BEGIN PGP SIGNATURE-----";
 	static const char end[] = "-----END PGP SIGNATURE-----";
 	const size_t nb = sizeof(begin) - 1, ne = sizeof(end) - 1;
 	size_t i, body, body_end;
 
+	*count = 0;
 	if (n > SIG_ARMOR_MAX) {
 		snprintf(why, whylen, "larger than %zu KiB", SIG_ARMOR_MAX >> 10);
 		return -1;
@@ -850,12 +925,19 @@ static int armor_check(const char *p, size_t n, char *why, size_t whylen)
 		snprintf(why, whylen, "more than one armor block");
 		return -1;
 	}
-	return packet_check(p + body, body_end - body, why, whylen);
+	return packet_check(p + body, body_end - body, max, count, why, whylen);
 }
 
 int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen)
 {
-	return armor_check(sig, len, why, whylen);
+	size_t count;
+
+	return armor_check(sig, len, 1, &count, why, whylen);
+}
+
+int gpg_sig_precheck_multi(const void *sig, size_t len, size_t max, size_t *n, char *why, size_t whylen)
+{
+	return armor_check(sig, len, max, n, why, whylen);
 }
 
 /* Errors from gpgme_op_verify that mean the file is not a usable signature. */
@@ -990,7 +1072,7 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 	gpgme_verify_result_t vr;
 	gpgme_signature_t s;
 	gpgme_error_t gerr;
-	size_t nsig = 0;
+	size_t nsig = 0, npkt;
 	int r = 0;
 
 	memcpy(file, res->file, sizeof(file));
@@ -998,7 +1080,7 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 	memcpy(res->file, file, sizeof(file));
 	res->status = SIG_MALFORMED;
 
-	if (!sig || armor_check(sig, siglen, res->detail, sizeof(res->detail)) < 0)
+	if (!sig || armor_check(sig, siglen, 1, &npkt, res->detail, sizeof(res->detail)) < 0)
 		return 0;
 	gerr = data_from_mem(&sd, sig, siglen);
 	if (!gerr)
@@ -1025,6 +1107,71 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 	}
 	describe_signature(g, vr->signatures, res);
 out:
+	gpgme_data_release(sd);
+	gpgme_data_release(dd);
+	return r;
+}
+
+int gpg_verify_detached_multi(struct gpg *g, const void *sig, size_t siglen, const void *data, size_t len,
+			      struct sig_result *res, size_t max, size_t *n, struct err *e)
+{
+	char why[sizeof(res->detail)];
+	gpgme_data_t sd = NULL, dd = NULL;
+	gpgme_verify_result_t vr;
+	gpgme_signature_t s;
+	gpgme_error_t gerr;
+	size_t npkt = 0, nsig = 0;
+	int last_bad = 0, r = 0;
+
+	*n = 0;
+	if (!sig)
+		return err_reject(e, "no signature data");
+	if (armor_check(sig, siglen, max, &npkt, why, sizeof(why)) < 0)
+		return err_reject(e, "%s", why);
+	gerr = data_from_mem(&sd, sig, siglen);
+	if (!gerr)
+		gerr = data_from_mem(&dd, data, len);
+	if (gerr) {
+		r = gpg_throw(e, gerr, "cannot prepare verification");
+		goto out;
+	}
+	gerr = gpgme_op_verify(g->ctx, sd, dd, NULL);
+	if (gerr) {
+		if (verify_err_is_malformed(gerr))
+			r = err_reject(e, "malformed signature: %s", gpgme_strerror(gerr));
+		else
+			r = gpg_throw(e, gerr, "cannot verify a detached signature");
+		goto out;
+	}
+	vr = gpgme_op_verify_result(g->ctx);
+	for (s = vr ? vr->signatures : NULL; s; s = s->next) {
+		nsig++;
+		last_bad = gpgme_err_code(s->status) == GPG_ERR_BAD_SIGNATURE;
+	}
+	/*
+	 * gpg reports one signature per packet, except that in batch mode (as
+	 * GPGME runs it) it stops at the first bad one.  Any other count means
+	 * it read the file differently from the pre-check, so neither reading is
+	 * trusted.
+	 */
+	if (!nsig || nsig > npkt || (nsig < npkt && !last_bad)) {
+		r = err_reject(e, "gpg reports %zu signatures in %zu signature packets", nsig, npkt);
+		goto out;
+	}
+	for (s = vr->signatures; s; s = s->next) {
+		/* the pre-check bounds npkt by max; res has room for max and no more */
+		if (*n == max) {
+			r = err_reject(e, "more than %zu signatures", max);
+			goto out;
+		}
+		memset(&res[*n], 0, sizeof(res[*n]));
+		snprintf(res[*n].file, sizeof(res[*n].file), "signature %zu", *n + 1);
+		describe_signature(g, s, &res[*n]);
+		(*n)++;
+	}
+out:
+	if (r)
+		*n = 0;
 	gpgme_data_release(sd);
 	gpgme_data_release(dd);
 	return r;

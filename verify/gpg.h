@@ -73,6 +73,14 @@ int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const voi
 int gpg_sig_precheck(const void *sig, size_t len, char *why, size_t whylen) AL_WUR;
 
 /*
+ * The check gpg_verify_detached_multi() makes before GPGME sees a signature
+ * file, exposed for fuzzing: the single-signature pre-check with up to max
+ * signature packets.  0 if the file passes, with *n the number of packets;
+ * -1 otherwise, with the reason in why.
+ */
+int gpg_sig_precheck_multi(const void *sig, size_t len, size_t max, size_t *n, char *why, size_t whylen) AL_WUR;
+
+/*
  * Verify a detached signature file that may hold several signatures (an apt
  * Release.gpg is signed by several archive keys): one armored block, nothing
  * around it, holding 1..max signature packets, each over a binary document

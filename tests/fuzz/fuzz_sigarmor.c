@@ -7,6 +7,11 @@
  * an accepted file, or the file twice, must be refused.  Line endings are
  * free (LF or CRLF), so changing them must not change the verdict.  The
  * reason for a refusal must fit the caller's buffer, however small.
+ *
+ * The check for files holding several signatures (gpg_sig_precheck_multi,
+ * up to max packets) is held to the same rules with 1..max packets end to
+ * end, each a signature over a binary document; it accepts whatever the
+ * single check accepts, and with max 1 it is the single check.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SIG_MAX ((size_t)64 << 10)
 #define WHY 256
+/* enough for every seed and more; an apt Release.gpg rarely holds over four */
+#define MULTI_MAX 8
 
 #define CHECK(cond)                                                                                          \
 	do {                                                                                                 \
@@ -52,6 +59,30 @@ static int precheck(const void *p, size_t n, size_t whylen)
 	return r;
 }
 
+/* As precheck(), for the several-signature check; *count is the packets it counted. */
+static int precheck_multi(const void *p, size_t n, size_t max, size_t whylen, size_t *count)
+{
+	char *why = malloc(whylen ? whylen : 1);
+	int r;
+
+	CHECK(why);
+	memset(why, 'x', whylen ? whylen : 1);
+	*count = (size_t)-1;
+	r = gpg_sig_precheck_multi(p, n, max, count, why, whylen);
+	CHECK(r == 0 || r == -1);
+	if (r) {
+		CHECK(*count == 0);
+		if (whylen) {
+			CHECK(memchr(why, '\0', whylen));
+			CHECK(whylen == 1 || why[0] != '\0');
+		}
+	} else {
+		CHECK(*count >= 1 && *count <= max);
+	}
+	free(why);
+	return r;
+}
+
 static int b64(unsigned char c)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -67,13 +98,14 @@ struct line {
 
 /*
  * An independent reading of an accepted file: its lines, its base64 data
- * decoded whole, and the one packet in it.  Any rule broken aborts.
+ * decoded whole, and the 1..max packets in it, which it returns.  Any rule
+ * broken aborts.
  */
-static void check_accepted(const uint8_t *data, size_t size)
+static size_t check_accepted(const uint8_t *data, size_t size, size_t max)
 {
 	struct line *lines;
 	uint8_t *bin;
-	size_t nlines = 0, i, start = 0, nbin = 0, hl, bl;
+	size_t nlines = 0, i, start = 0, nbin = 0, hl, bl, off, npkt = 0;
 	unsigned acc = 0;
 	int bits = 0, padded = 0, tag;
 
@@ -137,42 +169,53 @@ static void check_accepted(const uint8_t *data, size_t size)
 		}
 	}
 
-	/* exactly one signature packet, whole */
-	CHECK(nbin >= 2 && (bin[0] & 0x80));
-	if (bin[0] & 0x40) {
-		tag = bin[0] & 0x3f;
-		if (bin[1] < 192) {
-			hl = 2;
-			bl = bin[1];
-		} else if (bin[1] < 224) {
-			CHECK(nbin >= 3);
-			hl = 3;
-			bl = ((size_t)(bin[1] - 192) << 8) + bin[2] + 192;
-		} else {
-			CHECK(bin[1] == 255 && nbin >= 6);
-			hl = 6;
-			bl = (size_t)bin[2] << 24 | (size_t)bin[3] << 16 | (size_t)bin[4] << 8 | bin[5];
-		}
-	} else {
-		static const size_t lenlen[3] = {1, 2, 4};
-		size_t k;
+	/* signature packets end to end, each whole, the last ending with the data */
+	CHECK(nbin >= 2);
+	for (off = 0; off < nbin; off += hl + bl) {
+		const uint8_t *p = bin + off;
+		size_t left = nbin - off;
 
-		tag = (bin[0] >> 2) & 0x0f;
-		CHECK((bin[0] & 3) != 3);
-		hl = 1 + lenlen[bin[0] & 3];
-		CHECK(nbin >= hl);
-		for (bl = 0, k = 1; k < hl; k++)
-			bl = bl << 8 | bin[k];
+		CHECK(p[0] & 0x80);
+		if (p[0] & 0x40) {
+			tag = p[0] & 0x3f;
+			CHECK(left >= 2);
+			if (p[1] < 192) {
+				hl = 2;
+				bl = p[1];
+			} else if (p[1] < 224) {
+				CHECK(left >= 3);
+				hl = 3;
+				bl = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
+			} else {
+				CHECK(p[1] == 255 && left >= 6);
+				hl = 6;
+				bl = (size_t)p[2] << 24 | (size_t)p[3] << 16 | (size_t)p[4] << 8 | p[5];
+			}
+		} else {
+			static const size_t lenlen[3] = {1, 2, 4};
+			size_t k;
+
+			tag = (p[0] >> 2) & 0x0f;
+			CHECK((p[0] & 3) != 3);
+			hl = 1 + lenlen[p[0] & 3];
+			CHECK(left >= hl);
+			for (bl = 0, k = 1; k < hl; k++)
+				bl = bl << 8 | p[k];
+		}
+		CHECK(tag == 2);
+		CHECK(bl <= left - hl);
+		CHECK(bl >= 2);
+		if (p[hl] == 3)
+			CHECK(bl >= 3 && p[hl + 1] == 5 && p[hl + 2] == 0x00);
+		else
+			CHECK((p[hl] == 4 || p[hl] == 5) && p[hl + 1] == 0x00);
+		npkt++;
 	}
-	CHECK(tag == 2);
-	CHECK(hl + bl == nbin);
-	CHECK(bl >= 2);
-	if (bin[hl] == 3)
-		CHECK(bl >= 3 && bin[hl + 1] == 5 && bin[hl + 2] == 0x00);
-	else
-		CHECK((bin[hl] == 4 || bin[hl] == 5) && bin[hl + 1] == 0x00);
+	CHECK(off == nbin);
+	CHECK(npkt >= 1 && npkt <= max);
 	free(lines);
 	free(bin);
+	return npkt;
 }
 
 /* The same file with every LF as CRLF (when it has no CR), or every CRLF as LF. */
@@ -200,7 +243,15 @@ static uint8_t *other_endings(const uint8_t *data, size_t size, size_t *out_len)
 	return o;
 }
 
-static void check_nothing_around(const uint8_t *data, size_t size)
+/* The check in use: the single one (max 0) or the several-signature one with max. */
+static int verdict(const void *p, size_t n, size_t max)
+{
+	size_t count;
+
+	return max ? precheck_multi(p, n, max, WHY, &count) : precheck(p, n, WHY);
+}
+
+static void check_nothing_around(const uint8_t *data, size_t size, size_t max)
 {
 	static const char junk[] = "x\n";
 	uint8_t *o = malloc(2 * size + sizeof(junk));
@@ -209,20 +260,52 @@ static void check_nothing_around(const uint8_t *data, size_t size)
 	CHECK(o);
 	memcpy(o, data, size);
 	memcpy(o + size, junk, sizeof(junk) - 1);
-	CHECK(precheck(o, size + sizeof(junk) - 1, WHY) == -1);
+	CHECK(verdict(o, size + sizeof(junk) - 1, max) == -1);
 	memcpy(o, junk, sizeof(junk) - 1);
 	memcpy(o + sizeof(junk) - 1, data, size);
-	CHECK(precheck(o, size + sizeof(junk) - 1, WHY) == -1);
+	CHECK(verdict(o, size + sizeof(junk) - 1, max) == -1);
 	memcpy(o, data, size);
 	memcpy(o + size, data, size);
-	CHECK(precheck(o, 2 * size, WHY) == -1);
+	CHECK(verdict(o, 2 * size, max) == -1);
 	/* a signature, its line ending, and a second one */
 	n = size;
 	if (data[n - 1] != '\n')
 		o[n++] = '\n';
 	memcpy(o + n, data, size);
-	CHECK(precheck(o, n + size, WHY) == -1);
+	CHECK(verdict(o, n + size, max) == -1);
 	free(o);
+}
+
+/* The several-signature check on the same bytes; r is the single check's verdict. */
+static void check_multi(const uint8_t *data, size_t size, int r)
+{
+	uint8_t *other;
+	size_t count, c, olen;
+	int rm;
+
+	rm = precheck_multi(data, size, MULTI_MAX, WHY, &count);
+	CHECK(precheck_multi(data, size, MULTI_MAX, 0, &c) == rm);
+	CHECK(precheck_multi(data, size, MULTI_MAX, 1, &c) == rm);
+	CHECK(precheck_multi(data, size, MULTI_MAX, 17, &c) == rm);
+	/* with room for one it is the single check; what that accepts holds one packet */
+	CHECK(precheck_multi(data, size, 1, WHY, &c) == r);
+	CHECK(r || (rm == 0 && count == 1));
+	/* no room at all refuses everything */
+	CHECK(precheck_multi(data, size, 0, WHY, &c) == -1);
+	if (rm)
+		return;
+	CHECK(check_accepted(data, size, MULTI_MAX) == count);
+	/* the count is exact: room for it is enough, one less is not */
+	CHECK(precheck_multi(data, size, count, WHY, &c) == 0 && c == count);
+	CHECK(precheck_multi(data, size, count - 1, WHY, &c) == -1);
+	CHECK((count == 1) == (r == 0));
+	check_nothing_around(data, size, MULTI_MAX);
+	other = other_endings(data, size, &olen);
+	if (olen <= SIG_MAX) {
+		CHECK(precheck_multi(other, olen, MULTI_MAX, WHY, &c) == 0);
+		CHECK(c == count);
+	}
+	free(other);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -238,10 +321,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(precheck(data, size, 0) == r);
 	CHECK(precheck(data, size, 1) == r);
 	CHECK(precheck(data, size, 17) == r);
+	check_multi(data, size, r);
 	if (r)
 		return 0;
-	check_accepted(data, size);
-	check_nothing_around(data, size);
+	CHECK(check_accepted(data, size, 1) == 1);
+	check_nothing_around(data, size, 0);
 	other = other_endings(data, size, &olen);
 	if (olen <= SIG_MAX)
 		CHECK(precheck(other, olen, WHY) == 0);

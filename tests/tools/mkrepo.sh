@@ -28,6 +28,9 @@
 #                        field out (default: 30)
 #   --md5-only           Release carries only MD5Sum (no SHA256, no Acquire-By-Hash,
 #                        no by-hash/); otherwise, like Debian, MD5Sum and SHA256
+#   --no-inrelease       publish only Release + Release.gpg (older repositories)
+#   --second-key FPR     also sign with FPR (same GNUPG_HOME): two signatures in
+#                        InRelease and in Release.gpg, as Debian's archive does
 #   --append-junk        unsigned text after the InRelease signature
 #   --prepend-junk       unsigned text before the InRelease's BEGIN line
 #   --tamper-index       after signing, replace Packages.xz (and its by-hash copy)
@@ -50,7 +53,7 @@ die() { echo "mkrepo: $*" >&2; exit 2; }
 [ $# -ge 3 ] || die "usage: mkrepo.sh OUT_DIR GNUPG_HOME KEY_FPR [options]"
 OUT=$1 GHOME=$2 FPR=$3
 shift 3
-SUITE=airtest CODENAME='' ORIGIN=Airlock-Test LABEL='' WHEN='' VALID_DAYS=30
+SUITE=airtest CODENAME='' ORIGIN=Airlock-Test LABEL='' WHEN='' VALID_DAYS=30 NO_INRELEASE= SECOND_KEY=
 MD5_ONLY='' APPEND_JUNK='' PREPEND_JUNK='' TAMPER_INDEX='' TAMPER_DEB=''
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -61,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--date) WHEN=${2:?} && shift ;;
 	--valid-until) VALID_DAYS=${2:?} && shift ;;
 	--md5-only) MD5_ONLY=1 ;;
+	--no-inrelease) NO_INRELEASE=1 ;;
+	--second-key) SECOND_KEY=${2:?} && shift ;;
 	--append-junk) APPEND_JUNK=1 ;;
 	--prepend-junk) PREPEND_JUNK=1 ;;
 	--tamper-index) TAMPER_INDEX=1 ;;
@@ -211,9 +216,10 @@ fi
 # Sign
 REL=$OUT/dists/$SUITE
 g() { gpg --homedir "$GHOME" --batch --yes --quiet --pinentry-mode loopback --passphrase '' \
-	--local-user "$FPR" --digest-algo SHA256 "$@"; }
+	--local-user "$FPR" ${SECOND_KEY:+--local-user "$SECOND_KEY"} --digest-algo SHA256 "$@"; }
 g --clearsign -o "$REL/InRelease" "$REL/Release" || die "clearsign with $FPR failed"
 g --detach-sign --armor -o "$REL/Release.gpg" "$REL/Release" || die "detached sign with $FPR failed"
+[ -z "${NO_INRELEASE:-}" ] || rm -f "$REL/InRelease"
 
 # Hostile variants
 if [ -n "$APPEND_JUNK" ]; then

@@ -372,8 +372,8 @@ static void fetch_404_is_final(void **state)
 
 	server_start(f, NULL);
 	item(f, 0, "missing.bin");
-	run_expect(f, 1, -AE_IO);
-	assert_int_equal(f->it[0].result, -AE_IO);
+	run_expect(f, 1, -AE_NOTFOUND);
+	assert_int_equal(f->it[0].result, -AE_NOTFOUND);
 	assert_has(f->it[0].error, "HTTP 404");
 	assert_has(f->it[0].error, f->url[0]);
 	assert_nothing_left(f, 0);

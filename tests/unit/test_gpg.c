@@ -436,7 +436,7 @@ static void gpg_rejects_one_block_with_two_signatures(void **state)
 	read_file(out, &sig);
 	verify(F.a, sig.ptr, sig.len, manifest, sizeof(manifest) - 1, &res);
 	assert_int_equal(res.status, SIG_MALFORMED);
-	assert_non_null(strstr(res.detail, "one signature packet"));
+	assert_non_null(strstr(res.detail, "2 signature packets, expected one"));
 	buf_release(&sig);
 }
 
@@ -679,6 +679,301 @@ static void gpg_reports_missing_and_invalid_keys(void **state)
 	buf_release(&sig);
 }
 
+/* What an apt archive signs with Release.gpg: the Release file, byte for byte. */
+static const char release[] = "Origin: Airlock\n"
+			      "Label: Airlock\n"
+			      "Suite: stable\n"
+			      "Codename: stable\n"
+			      "Date: Sun, 22 Nov 2026 00:00:00 UTC\n"
+			      "Architectures: amd64\n"
+			      "Components: main\n"
+			      "SHA256:\n"
+			      " e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 0 "
+			      "main/binary-amd64/Packages\n";
+
+/* A detached armored signature over release by every key in signers (" -u A -u B"), made by gpg itself. */
+static void sign_release(const char *home, const char *signers, const char *opts, const char *name,
+			 struct buf *sig)
+{
+	char data[256], out[256];
+
+	snprintf(data, sizeof(data), "%s/%s.txt", F.base, name);
+	snprintf(out, sizeof(out), "%s/%s.asc", F.base, name);
+	write_file(data, release, sizeof(release) - 1);
+	sh("gpg --homedir %s --batch --quiet --yes --pinentry-mode loopback --passphrase '' "
+	   "%s %s --armor --output %s --detach-sign %s",
+	   home, signers, opts, out, data);
+	buf_init(sig, 1 << 20);
+	read_file(out, sig);
+}
+
+/* gpg_verify_detached_multi with room for max results; e says why when it refuses. */
+static int verify_multi(struct gpg *g, const void *sig, size_t siglen, const void *p, size_t len,
+			struct sig_result *res, size_t max, size_t *n, struct err *e)
+{
+	int r;
+
+	err_clear(e);
+	memset(res, 0x5a, max * sizeof(*res));
+	*n = 99;
+	r = gpg_verify_detached_multi(g, sig, siglen, p, len, res, max, n, e);
+	if (r && r != -AE_REJECT)
+		fail_msg("verify multi: %s", e->msg);
+	if (r)
+		assert_int_equal(*n, 0);
+	else
+		assert_true(*n >= 1 && *n <= max);
+	return r;
+}
+
+static void expect_multi_refused(const char *sig, size_t len, const char *why)
+{
+	struct sig_result res[4];
+	struct err e;
+	size_t n;
+
+	assert_int_equal(verify_multi(F.a, sig, len, release, sizeof(release) - 1, res, 4, &n, &e),
+			 -AE_REJECT);
+	if (!strstr(e.msg, why))
+		fail_msg("refused with '%s', expected '%s'", e.msg, why);
+}
+
+/* An apt Release.gpg signed by two archive keys: one armor block, two packets. */
+static void gpg_multi_verifies_two_signatures_in_one_block(void **state)
+{
+	char signers[128], why[160];
+	struct sig_result res[4], one;
+	struct buf sig;
+	struct err e;
+	size_t n, i;
+	int seen_alice = 0, seen_bob = 0;
+
+	(void)state;
+	snprintf(signers, sizeof(signers), "-u %s -u %s", F.alice, F.bob);
+	sign_release(F.home_a, signers, "", "release-two", &sig);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 4, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		char file[32];
+
+		snprintf(file, sizeof(file), "signature %zu", i + 1);
+		assert_string_equal(res[i].file, file);
+		assert_int_equal(res[i].status, SIG_GOOD);
+		assert_true(res[i].time > 0);
+		seen_alice += !strcmp(res[i].primary_fpr, F.alice);
+		seen_bob += !strcmp(res[i].primary_fpr, F.bob);
+	}
+	assert_int_equal(seen_alice, 1);
+	assert_int_equal(seen_bob, 1);
+
+	/* exactly as many as there is room for is fine; one fewer is refused before gpg runs */
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 2, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 1, &n, &e),
+			 -AE_REJECT);
+	assert_non_null(strstr(e.msg, "2 signature packets, expected one"));
+
+	/* the single-signature call still refuses the same file */
+	memset(&one, 0, sizeof(one));
+	snprintf(one.file, sizeof(one.file), "Release.gpg");
+	err_clear(&e);
+	assert_int_equal(gpg_verify_detached(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, &one, &e),
+			 0);
+	assert_int_equal(one.status, SIG_MALFORMED);
+	assert_string_equal(one.file, "Release.gpg");
+	assert_non_null(strstr(one.detail, "2 signature packets, expected one"));
+	assert_int_equal(gpg_sig_precheck(sig.ptr, sig.len, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "2 signature packets, expected one"));
+
+	/* CRLF line endings are armor's business, not the signed bytes': still two good */
+	{
+		struct buf crlf;
+		size_t k;
+
+		buf_init(&crlf, 1 << 20);
+		for (k = 0; k < sig.len; k++) {
+			if (sig.ptr[k] == '\n')
+				assert_int_equal(buf_add(&crlf, "\r", 1, &e), 0);
+			assert_int_equal(buf_add(&crlf, sig.ptr + k, 1, &e), 0);
+		}
+		assert_int_equal(
+		    verify_multi(F.a, crlf.ptr, crlf.len, release, sizeof(release) - 1, res, 4, &n, &e), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(res[0].status, SIG_GOOD);
+		assert_int_equal(res[1].status, SIG_GOOD);
+		buf_release(&crlf);
+	}
+	buf_release(&sig);
+}
+
+/* A one-signature file passes the multi check too, and reads the same as the single call. */
+static void gpg_multi_accepts_one_signature(void **state)
+{
+	struct sig_result res[4];
+	struct buf sig;
+	struct err e;
+	size_t n;
+
+	(void)state;
+	sign(F.a, F.bob, release, sizeof(release) - 1, &sig);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 1, &n, &e),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(res[0].file, "signature 1");
+	assert_int_equal(res[0].status, SIG_GOOD);
+	assert_string_equal(res[0].primary_fpr, F.bob);
+	assert_string_equal(res[0].uid, "Bob Officer");
+	buf_release(&sig);
+}
+
+/* A text-mode signature among several is refused like a lone one, before gpg runs. */
+static void gpg_multi_rejects_text_mode_signatures(void **state)
+{
+	char signers[128];
+	struct buf sig;
+
+	(void)state;
+	snprintf(signers, sizeof(signers), "-u %s -u %s", F.alice, F.bob);
+	sign_release(F.home_a, signers, "--textmode", "release-text", &sig);
+	expect_multi_refused(sig.ptr, sig.len, "type 0x01");
+	buf_release(&sig);
+}
+
+static void gpg_multi_reports_bad_signatures_on_changed_data(void **state)
+{
+	char signers[128], data[sizeof(release)];
+	struct sig_result res[4];
+	struct buf sig;
+	struct err e;
+	size_t n, i;
+
+	(void)state;
+	snprintf(signers, sizeof(signers), "-u %s -u %s", F.alice, F.bob);
+	sign_release(F.home_a, signers, "", "release-bad", &sig);
+	memcpy(data, release, sizeof(data));
+	data[sizeof("Origin: Air")] ^= 0x01;
+	/* gpg in batch mode stops at the first bad signature, so one or two are reported, all bad */
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, data, sizeof(data) - 1, res, 4, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(res[i].status, SIG_BAD);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, "", 0, res, 4, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(res[i].status, SIG_BAD);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 2, res, 4, &n, &e),
+			 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(res[i].status, SIG_BAD);
+	buf_release(&sig);
+}
+
+/*
+ * Mallory's key is not in a's home: alone he is an unknown key, and ahead of
+ * Alice in one block he does not hide her good signature (policy decides).
+ */
+static void gpg_multi_reports_unknown_key(void **state)
+{
+	char home_d[128], signers[128];
+	struct sig_result res[4];
+	struct buf sig;
+	struct err e;
+	size_t n, i;
+	int good = 0, unknown = 0;
+
+	(void)state;
+	snprintf(signers, sizeof(signers), "-u %s", F.mallory);
+	sign_release(F.home_b, signers, "", "release-mallory", &sig);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 4, &n, &e),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(res[0].status, SIG_UNKNOWN_KEY);
+	assert_non_null(strstr(F.mallory, res[0].key_fpr));
+	assert_string_equal(res[0].primary_fpr, "");
+	buf_release(&sig);
+
+	/* a signing home that holds both secret keys, so that gpg puts both in one block */
+	snprintf(home_d, sizeof(home_d), "%s/d", F.base);
+	sh("mkdir -m 700 %s && "
+	   "gpg --homedir %s --batch --quiet --pinentry-mode loopback --passphrase '' "
+	   "--export-secret-keys %s | gpg --homedir %s --batch --quiet --import && "
+	   "gpg --homedir %s --batch --quiet --pinentry-mode loopback --passphrase '' "
+	   "--export-secret-keys %s | gpg --homedir %s --batch --quiet --import",
+	   home_d, F.home_a, F.alice, home_d, F.home_b, F.mallory, home_d);
+	snprintf(signers, sizeof(signers), "-u %s -u %s!", F.mallory, F.alice);
+	sign_release(home_d, signers, "", "release-mixed", &sig);
+	sh("gpgconf --homedir %s --kill gpg-agent", home_d);
+	assert_int_equal(verify_multi(F.a, sig.ptr, sig.len, release, sizeof(release) - 1, res, 4, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		if (res[i].status == SIG_GOOD && !strcmp(res[i].primary_fpr, F.alice))
+			good++;
+		if (res[i].status == SIG_UNKNOWN_KEY && strstr(F.mallory, res[i].key_fpr))
+			unknown++;
+	}
+	assert_int_equal(good, 1);
+	assert_int_equal(unknown, 1);
+	buf_release(&sig);
+}
+
+static void gpg_multi_rejects_garbage_and_second_blocks(void **state)
+{
+	static const char junk_armor[] =
+	    "-----BEGIN PGP SIGNATURE-----\n\naGVsbG8gd29ybGQK\n=AAAA\n-----END PGP SIGNATURE-----\n";
+	struct sig_result res[4];
+	struct buf s1, s2, t, pub;
+	struct err e;
+	size_t n;
+	char *p;
+
+	(void)state;
+	err_clear(&e);
+	expect_multi_refused("this is not a signature\n", 24, "does not start with");
+	expect_multi_refused("", 0, "does not start with");
+	expect_multi_refused(junk_armor, sizeof(junk_armor) - 1, "no OpenPGP packet");
+	assert_int_equal(verify_multi(F.a, NULL, 0, release, sizeof(release) - 1, res, 4, &n, &e),
+			 -AE_REJECT);
+
+	/* two armor blocks, one after the other: each alone is fine */
+	sign(F.a, F.alice, release, sizeof(release) - 1, &s1);
+	sign(F.a, F.bob, release, sizeof(release) - 1, &s2);
+	buf_init(&t, 1 << 20);
+	assert_int_equal(buf_add(&t, s1.ptr, s1.len, &e), 0);
+	assert_int_equal(buf_add(&t, s2.ptr, s2.len, &e), 0);
+	expect_multi_refused(t.ptr, t.len, "more than one armor block");
+
+	/* text after the block */
+	buf_reset(&t);
+	assert_int_equal(buf_add(&t, s1.ptr, s1.len, &e), 0);
+	assert_int_equal(buf_adds(&t, "x", &e), 0);
+	expect_multi_refused(t.ptr, t.len, "does not end with");
+
+	/* a public key block relabelled as a signature */
+	buf_init(&pub, 1 << 20);
+	assert_int_equal(gpg_key_export(F.a, F.bob, &pub, &e), 0);
+	p = strstr(pub.ptr, "\n\n");
+	assert_non_null(p);
+	buf_reset(&t);
+	assert_int_equal(buf_adds(&t, "-----BEGIN PGP SIGNATURE-----", &e), 0);
+	assert_int_equal(buf_add(&t, p, (size_t)(strstr(pub.ptr, "-----END") - p), &e), 0);
+	assert_int_equal(buf_adds(&t, "-----END PGP SIGNATURE-----\n", &e), 0);
+	expect_multi_refused(t.ptr, t.len, "not a signature");
+
+	/* one base64 digit changed: the pre-check may pass it, gpg's checksum does not */
+	buf_reset(&t);
+	assert_int_equal(buf_add(&t, s1.ptr, s1.len, &e), 0);
+	p = strstr(t.ptr, "\n\n");
+	assert_non_null(p);
+	p += 2 + 30;
+	*p = *p == 'A' ? 'B' : 'A';
+	expect_multi_refused(t.ptr, t.len, "");
+	buf_release(&s1);
+	buf_release(&s2);
+	buf_release(&t);
+	buf_release(&pub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +999,12 @@ int main(void)
 	    cmocka_unit_test(gpg_refuses_import_of_no_key),
 	    cmocka_unit_test(gpg_lists_secret_keys),
 	    cmocka_unit_test(gpg_reports_missing_and_invalid_keys),
+	    cmocka_unit_test(gpg_multi_verifies_two_signatures_in_one_block),
+	    cmocka_unit_test(gpg_multi_accepts_one_signature),
+	    cmocka_unit_test(gpg_multi_rejects_text_mode_signatures),
+	    cmocka_unit_test(gpg_multi_reports_bad_signatures_on_changed_data),
+	    cmocka_unit_test(gpg_multi_reports_unknown_key),
+	    cmocka_unit_test(gpg_multi_rejects_garbage_and_second_blocks),
 	};
 
 	return cmocka_run_group_tests_name("gpg", tests, setup, teardown);
