@@ -1064,6 +1064,21 @@ static void describe_signature(struct gpg *g, gpgme_signature_t s, struct sig_re
 		check_signing_key(g, sigfpr, res);
 }
 
+/* Describe each signature of a verification result into res ("signature N"); at most max. */
+static int describe_all(struct gpg *g, gpgme_signature_t s, struct sig_result *res, size_t max, size_t *n,
+			struct err *e)
+{
+	for (; s; s = s->next) {
+		if (*n == max)
+			return err_reject(e, "more than %zu signatures", max);
+		memset(&res[*n], 0, sizeof(res[*n]));
+		snprintf(res[*n].file, sizeof(res[*n].file), "signature %zu", *n + 1);
+		describe_signature(g, s, &res[*n]);
+		(*n)++;
+	}
+	return 0;
+}
+
 int gpg_verify_detached(struct gpg *g, const void *sig, size_t siglen, const void *data, size_t len,
 			struct sig_result *res, struct err *e)
 {
@@ -1158,17 +1173,8 @@ int gpg_verify_detached_multi(struct gpg *g, const void *sig, size_t siglen, con
 		r = err_reject(e, "gpg reports %zu signatures in %zu signature packets", nsig, npkt);
 		goto out;
 	}
-	for (s = vr->signatures; s; s = s->next) {
-		/* the pre-check bounds npkt by max; res has room for max and no more */
-		if (*n == max) {
-			r = err_reject(e, "more than %zu signatures", max);
-			goto out;
-		}
-		memset(&res[*n], 0, sizeof(res[*n]));
-		snprintf(res[*n].file, sizeof(res[*n].file), "signature %zu", *n + 1);
-		describe_signature(g, s, &res[*n]);
-		(*n)++;
-	}
+	/* the pre-check bounds npkt by max, so this never runs out of room */
+	r = describe_all(g, vr->signatures, res, max, n, e);
 out:
 	if (r)
 		*n = 0;
@@ -1199,7 +1205,6 @@ int gpg_verify_clearsigned(struct gpg *g, const void *data, size_t len, struct b
 	const char *p = data;
 	gpgme_data_t sd = NULL, pd = NULL;
 	gpgme_verify_result_t vr;
-	gpgme_signature_t s;
 	gpgme_error_t gerr;
 	size_t tail, endlen = strlen(CS_END);
 	int r = 0;
@@ -1239,18 +1244,10 @@ int gpg_verify_clearsigned(struct gpg *g, const void *data, size_t len, struct b
 		goto out;
 	}
 	vr = gpgme_op_verify_result(g->ctx);
-	for (s = vr ? vr->signatures : NULL; s; s = s->next) {
-		if (*n == max) {
-			r = err_reject(e, "more than %zu signatures", max);
-			goto out;
-		}
-		memset(&res[*n], 0, sizeof(res[*n]));
-		snprintf(res[*n].file, sizeof(res[*n].file), "signature %zu", *n + 1);
-		describe_signature(g, s, &res[*n]);
-		(*n)++;
-	}
+	r = describe_all(g, vr ? vr->signatures : NULL, res, max, n, e);
 	/* only what GPGME says was signed is ever used */
-	r = data_to_buf(pd, plaintext, e);
+	if (!r)
+		r = data_to_buf(pd, plaintext, e);
 out:
 	gpgme_data_release(sd);
 	gpgme_data_release(pd);
