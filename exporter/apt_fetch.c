@@ -519,16 +519,44 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 				kept = 1;
 			}
 		}
+		hex_encode(pk->sha256, SHA256_LEN, hex);
+		buf_reset(&p2);
+		if ((r = buf_addf(&p2, e, "%s/partial/%s", base.ptr, hex)))
+			goto out;
+		/* verified by a run that failed later: partial/<sha256> holds exactly those bytes */
+		if (!kept && stat(p2.ptr, &sb) == 0 && (uint64_t)sb.st_size == pk->size) {
+			uint8_t d[SHA256_LEN];
+
+			r = sha256_file(p2.ptr, d, NULL, e);
+			if (r)
+				goto out;
+			if (!memcmp(d, pk->sha256, SHA256_LEN)) {
+				r = parent_dirs(p1.ptr, e);
+				if (!r && rename(p2.ptr, p1.ptr) < 0)
+					r = err_errno(e, errno, "cannot move '%s' into the tree", p2.ptr);
+				if (r)
+					goto out;
+				kept = 1;
+			}
+		}
 		if (!kept) {
 			struct fetch_item *it = &items[nitems++];
 
+			/*
+			 * Downloads land in partial/<sha256>, which outlives a failed
+			 * or interrupted fetch, so that the next run resumes the .part
+			 * instead of starting over; only verified files are moved
+			 * into the new tree.
+			 */
 			paths[2 * k] = strdup(url.ptr);
-			paths[2 * k + 1] = strdup(p1.ptr);
+			paths[2 * k + 1] = strdup(p2.ptr);
 			if (!paths[2 * k] || !paths[2 * k + 1]) {
 				r = err_set(e, AE_NOMEM, "out of memory");
 				goto out;
 			}
-			r = parent_dirs(p1.ptr, e);
+			r = parent_dirs(p2.ptr, e);
+			if (!r)
+				r = parent_dirs(p1.ptr, e);
 			if (r)
 				goto out;
 			it->url = paths[2 * k];
@@ -552,6 +580,18 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 			res->downloaded += items[k].got_size;
 		if (r)
 			goto out;
+		/* verified: move each into the new tree at its pool path */
+		for (k = 0; k < nsel; k++) {
+			if (!paths[2 * k])
+				continue;
+			buf_reset(&p1);
+			if ((r = buf_addf(&p1, e, "%s/%s", fresh.ptr, sel[k]->filename)))
+				goto out;
+			if (rename(paths[2 * k + 1], p1.ptr) < 0) {
+				r = err_errno(e, errno, "cannot move '%s' into the tree", paths[2 * k + 1]);
+				goto out;
+			}
+		}
 	}
 	r = write_provenance(fresh.ptr, name, &c, res, files, e);
 	if (r)

@@ -26,9 +26,10 @@ source_for() { # CASE
 	expect_exit 0 airlock --home "$EXP" source add "$1" --apt "$HTTPD_URL/$1" --suite airtest \
 		--keyring "$T/vendor.gpg" --package air-tools --with-depends
 }
-# refused CASE EXIT ERE: fetch fails with EXIT, one message matching ERE, no tree
+# refused CASE EXIT ERE [keep]: fetch fails with EXIT, one message matching ERE, no tree;
+# the source is removed afterwards unless keep is given
 refused() {
-	local c=$1 code=$2 ere=$3
+	local c=$1 code=$2 ere=$3 keep=${4:-}
 	say "hostile upstream: $c"
 	expect_exit "$code" airlock --home "$EXP" fetch --timeout 2 "$c"
 	n=$(grep -c '^airlock: ' "$ERR" || true)
@@ -37,10 +38,17 @@ refused() {
 	grep -q "source '$c'\|/$c/" "$ERR" || { cat "$ERR" >&2; fail "$c: the message does not name the source or file"; }
 	echo "refused: $(cat "$ERR")"
 	[ ! -e "$EXP/staging/apt/$c/tree" ] || fail "$c: a tree was written for a refused fetch"
-	ls "$EXP/staging/apt/$c" 2>/dev/null | grep -q . && fail "$c: left files behind: $(ls "$EXP/staging/apt/$c")"
+	# only partial downloads may stay (partial/), to be resumed by the next fetch
+	ls "$EXP/staging/apt/$c" 2>/dev/null | grep -v '^partial$' | grep -q . &&
+		fail "$c: left files behind: $(ls "$EXP/staging/apt/$c")"
+	# a finished file in partial/ was verified: its name is its own sha256
+	while IFS= read -r f; do
+		[ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$(basename "$f")" ] ||
+			fail "$c: partial/$(basename "$f") is not what its name says"
+	done < <(find "$EXP/staging/apt/$c/partial" -type f ! -name '*.part' 2>/dev/null)
 	expect_exit 1 airlock --home "$EXP" export --channel "x-$c" --to "dir:$T/never-$c"
 	assert_grep "$ERR" "has not been fetched"
-	expect_exit 0 airlock --home "$EXP" source remove "$c"
+	[ -n "$keep" ] || expect_exit 0 airlock --home "$EXP" source remove "$c"
 }
 
 # a good control case first: the harness accepts what it should
@@ -97,8 +105,20 @@ repo stall
 deb=/stall/pool/main/h/hello-air/hello-air_1.0-2_amd64.deb
 printf '{"%s": {"stall": 100}}\n' "$deb" >"$T/control.json"
 source_for stall
-refused stall 1 'timed out'
+refused stall 1 'timed out' keep
+part=$(find "$EXP/staging/apt/stall/partial" -name '*.part' -size +0 | head -n 1)
+[ -n "$part" ] || fail "the stalled download left no partial file to resume"
+say "the stall is over: the next fetch resumes the partial download"
 echo '{}' >"$T/control.json"
+expect_exit 0 airlock --home "$EXP" fetch --timeout 2 stall
+grep -q "GET $deb .*206 range=bytes=[1-9][0-9]*-" "$T/httpd.log" ||
+	{ grep -F "$deb" "$T/httpd.log" >&2; fail "the second fetch did not resume with a Range request"; }
+[ -f "$EXP/staging/apt/stall/tree/pool/main/h/hello-air/hello-air_1.0-2_amd64.deb" ] ||
+	fail "the resumed package is not in the tree"
+cmp "$EXP/staging/apt/stall/tree/pool/main/h/hello-air/hello-air_1.0-2_amd64.deb" \
+	"$T/www/stall/pool/main/h/hello-air/hello-air_1.0-2_amd64.deb" || fail "the resumed package differs"
+! find "$EXP/staging/apt/stall/partial" -type f | grep -q . || fail "partial/ keeps files after a good fetch"
+echo "resumed: $(grep -F "$deb" "$T/httpd.log" | tail -n 1)"
 
 say "rollback: an InRelease older than the last accepted one"
 repo rollback --date '1 day ago'
