@@ -73,6 +73,8 @@ struct chain {
 	char suite[256];
 	struct apt_index ix[16];
 	size_t nix;
+	const struct apt_pkg **byname; /* every stanza of ix[], sorted by Filename */
+	size_t nbyname;
 	struct buf path;
 };
 
@@ -181,24 +183,49 @@ static int verify_dists_file(struct chain *c, const struct manifest_file *f, uin
 	return is_packages_index(rel) ? load_index(c, f, e) : 0;
 }
 
-/* Any other file (pool/...): a Filename of the signed index, by size and hash. */
+static int cmp_pkg_filename(const void *a, const void *b)
+{
+	return strcmp((*(const struct apt_pkg *const *)a)->filename, (*(const struct apt_pkg *const *)b)->filename);
+}
+
+/*
+ * Every stanza of the loaded indexes, sorted by Filename, so that each pool
+ * file is one binary search: a suite carried whole is tens of thousands of
+ * files against as many stanzas.
+ */
+static int sort_filenames(struct chain *c, struct err *e)
+{
+	size_t i, j, total = 0;
+
+	for (i = 0; i < c->nix; i++)
+		total += c->ix[i].n;
+	c->byname = malloc((total ? total : 1) * sizeof(*c->byname));
+	if (!c->byname)
+		return err_set(e, AE_NOMEM, "out of memory");
+	for (i = 0; i < c->nix; i++)
+		for (j = 0; j < c->ix[i].n; j++)
+			c->byname[c->nbyname++] = &c->ix[i].pkgs[j];
+	qsort(c->byname, c->nbyname, sizeof(*c->byname), cmp_pkg_filename);
+	return 0;
+}
+
+/* Any other file (pool/...): a Filename of the signed index; every stanza naming it agrees on size and hash. */
 static int verify_pool_file(struct chain *c, const struct manifest_file *f, uint64_t size, struct err *e)
 {
-	size_t i, j;
+	struct apt_pkg key = { .filename = f->path };
+	const struct apt_pkg *kp = &key, *const *hit;
+	size_t lo;
 
-	for (i = 0; i < c->nix; i++) {
-		for (j = 0; j < c->ix[i].n; j++) {
-			const struct apt_pkg *pk = &c->ix[i].pkgs[j];
-
-			if (strcmp(pk->filename, f->path))
-				continue;
-			if (pk->size != size || memcmp(pk->sha256, f->object, SHA256_LEN))
-				return err_reject(e, "'%s/%s': size or sha256 differs from the signed index", c->source,
-						  f->path);
-			return 0;
-		}
-	}
-	return err_reject(e, "'%s/%s': not a package of the signed index", c->source, f->path);
+	hit = bsearch(&kp, c->byname, c->nbyname, sizeof(*c->byname), cmp_pkg_filename);
+	if (!hit)
+		return err_reject(e, "'%s/%s': not a package of the signed index", c->source, f->path);
+	for (lo = (size_t)(hit - c->byname); lo > 0 && !strcmp(c->byname[lo - 1]->filename, f->path); lo--)
+		;
+	for (; lo < c->nbyname && !strcmp(c->byname[lo]->filename, f->path); lo++)
+		if (c->byname[lo]->size != size || memcmp(c->byname[lo]->sha256, f->object, SHA256_LEN))
+			return err_reject(e, "'%s/%s': size or sha256 differs from the signed index", c->source,
+					  f->path);
+	return 0;
 }
 
 static void chain_release(struct chain *c)
@@ -209,6 +236,9 @@ static void chain_release(struct chain *c)
 		apt_release_free(&c->rel);
 	for (i = 0; i < c->nix; i++)
 		apt_index_free(&c->ix[i]);
+	free(c->byname);
+	c->byname = NULL;
+	c->nbyname = 0;
 	c->have_rel = 0;
 	c->nix = 0;
 }
@@ -258,6 +288,11 @@ static int verify_source(struct chain *c, struct gpg *g, const struct policy *p,
 	snprintf(prefix, sizeof(prefix), "dists/%s/", c->suite);
 	/* pass 0: everything under dists/ (indexes loaded); pass 1: the rest, against those indexes */
 	for (pass = 0; pass < 2 && !r; pass++) {
+		if (pass == 1) {
+			r = sort_filenames(c, e);
+			if (r)
+				break;
+		}
 		for (i = first; i <= last && !r; i++) {
 			const struct manifest_file *f = &m->files[i];
 			const struct manifest_object *o = manifest_find_object(m, f->object);
