@@ -1064,6 +1064,23 @@ static void describe_signature(struct gpg *g, gpgme_signature_t s, struct sig_re
 		check_signing_key(g, sigfpr, res);
 }
 
+/*
+ * gpgme_op_verify for the verifiers that report every signature: input gpg
+ * cannot read as OpenPGP is a rejection ("malformed <what>"), anything else
+ * an operational error.
+ */
+static int run_verify(struct gpg *g, gpgme_data_t sig, gpgme_data_t signed_text, gpgme_data_t plain,
+		      const char *what, const char *which, struct err *e)
+{
+	gpgme_error_t gerr = gpgme_op_verify(g->ctx, sig, signed_text, plain);
+
+	if (!gerr)
+		return 0;
+	if (verify_err_is_malformed(gerr))
+		return err_reject(e, "malformed %s: %s", what, gpgme_strerror(gerr));
+	return gpg_throw(e, gerr, "cannot verify %s", which);
+}
+
 /* Describe each signature of a verification result into res ("signature N"); at most max. */
 static int describe_all(struct gpg *g, gpgme_signature_t s, struct sig_result *res, size_t max, size_t *n,
 			struct err *e)
@@ -1150,14 +1167,9 @@ int gpg_verify_detached_multi(struct gpg *g, const void *sig, size_t siglen, con
 		r = gpg_throw(e, gerr, "cannot prepare verification");
 		goto out;
 	}
-	gerr = gpgme_op_verify(g->ctx, sd, dd, NULL);
-	if (gerr) {
-		if (verify_err_is_malformed(gerr))
-			r = err_reject(e, "malformed signature: %s", gpgme_strerror(gerr));
-		else
-			r = gpg_throw(e, gerr, "cannot verify a detached signature");
+	r = run_verify(g, sd, dd, NULL, "signature", "a detached signature", e);
+	if (r)
 		goto out;
-	}
 	vr = gpgme_op_verify_result(g->ctx);
 	for (s = vr ? vr->signatures : NULL; s; s = s->next) {
 		nsig++;
@@ -1235,14 +1247,9 @@ int gpg_verify_clearsigned(struct gpg *g, const void *data, size_t len, struct b
 		r = gpg_throw(e, gerr, "cannot prepare verification");
 		goto out;
 	}
-	gerr = gpgme_op_verify(g->ctx, sd, NULL, pd);
-	if (gerr) {
-		if (verify_err_is_malformed(gerr))
-			r = err_reject(e, "malformed signed text: %s", gpgme_strerror(gerr));
-		else
-			r = gpg_throw(e, gerr, "cannot verify a signed text");
+	r = run_verify(g, sd, NULL, pd, "signed text", "a signed text", e);
+	if (r)
 		goto out;
-	}
 	vr = gpgme_op_verify_result(g->ctx);
 	r = describe_all(g, vr ? vr->signatures : NULL, res, max, n, e);
 	/* only what GPGME says was signed is ever used */
