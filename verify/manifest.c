@@ -1,9 +1,11 @@
 #include "verify/manifest.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "lib/util.h"
 #include "lib/banned.h"
@@ -727,6 +729,136 @@ static int check_files(const struct manifest *m, unsigned char *obj_used, struct
 	return 0;
 }
 
+/*
+ * Case folding, for the collision rule: the served tree may be copied to a
+ * case-insensitive file system (a static export on FAT or NTFS, a Windows
+ * client's cache), where "Guide.md" and "guide.md" are one file and one of
+ * the two silently wins.  Folding is Unicode simple case mapping from
+ * glibc's built-in C.UTF-8 locale, so it does not depend on the user's
+ * locale; paths are already known to be valid UTF-8.
+ */
+static locale_t fold_locale(void)
+{
+	static locale_t loc;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	return loc;
+}
+
+static size_t utf8_decode(const unsigned char *p, uint32_t *c)
+{
+	if (p[0] < 0x80) {
+		*c = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		*c = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		return 2;
+	}
+	if ((p[0] & 0xf0) == 0xe0) {
+		*c = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		return 3;
+	}
+	*c = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) | ((uint32_t)(p[2] & 0x3f) << 6) |
+	     (p[3] & 0x3f);
+	return 4;
+}
+
+/* The folded form: each code point as 8 hex digits, '/' kept, so that byte order still puts "a/" after "a". */
+static char *fold_path(const char *path)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	locale_t loc = fold_locale();
+	size_t n = strlen(path), o = 0;
+	char *out = malloc(n * 9 + 1);
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		uint32_t c;
+
+		p += utf8_decode(p, &c);
+		if (c == '/') {
+			out[o++] = '/';
+			continue;
+		}
+		if (c < 0x80)
+			c = (uint32_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+		else if (loc != (locale_t)0)
+			c = (uint32_t)towlower_l((wint_t)c, loc);
+		o += (size_t)snprintf(out + o, 10, "%08x", (unsigned)c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct folded {
+	const char *source;
+	char *fold;
+	size_t idx;
+};
+
+static int cmp_folded(const void *a, const void *b)
+{
+	const struct folded *x = a, *y = b;
+	int c = strcmp(x->source, y->source);
+
+	return c ? c : strcmp(x->fold, y->fold);
+}
+
+/*
+ * Two paths of one source that fold to the same name, or a file whose folded
+ * name is a folder of another path.  With each code point written as 8 hex
+ * digits, '/' sorts before every continuation, so both cases are neighbours
+ * once sorted.
+ */
+static int check_case_fold(const struct manifest *m, struct err *e)
+{
+	struct folded *f;
+	char q[SHOW_MAX], q2[SHOW_MAX];
+	size_t i, n = m->nfiles;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return nomem(e);
+	for (i = 0; i < n; i++) {
+		f[i].source = m->files[i].source;
+		f[i].idx = i;
+		f[i].fold = fold_path(m->files[i].path);
+		if (!f[i].fold) {
+			r = nomem(e);
+			goto out;
+		}
+	}
+	qsort(f, n, sizeof(*f), cmp_folded);
+	for (i = 1; i < n; i++) {
+		size_t plen = strlen(f[i - 1].fold);
+		const struct manifest_file *a, *b;
+
+		if (strcmp(f[i].source, f[i - 1].source) || strncmp(f[i].fold, f[i - 1].fold, plen) ||
+		    (f[i].fold[plen] != '\0' && f[i].fold[plen] != '/'))
+			continue;
+		a = &m->files[f[i - 1].idx < f[i].idx ? f[i - 1].idx : f[i].idx];
+		b = &m->files[f[i - 1].idx < f[i].idx ? f[i].idx : f[i - 1].idx];
+		r = rej(e, line_of(m, S_FILE, (size_t)(b - m->files)),
+			"path '%s' collides with '%s' after case-folding (one file on a case-insensitive file system)",
+			show_str(b->path, q), show_str(a->path, q2));
+		goto out;
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(f[i].fold);
+	free(f);
+	return r;
+}
+
 /* The checks that need the whole manifest; syntax and order were checked line by line. */
 static int check_all(const struct manifest *m, struct err *e)
 {
@@ -766,6 +898,9 @@ static int check_all(const struct manifest *m, struct err *e)
 		}
 	}
 	r = check_files(m, obj_used, e);
+	if (r)
+		goto out;
+	r = check_case_fold(m, e);
 	if (r)
 		goto out;
 	for (i = 0; i < m->nobjects; i++) {
