@@ -9,6 +9,7 @@
 
 #include "lib/audit.h"
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/fs.h"
 #include "lib/banned.h"
 
@@ -116,34 +117,31 @@ out:
 	return r;
 }
 
-static int read_role(const char *dir, enum home_role *role, struct err *e)
+static int read_conf(struct home *h, struct err *e)
 {
-	struct buf b;
-	char *path = join(dir, "airlock.conf");
-	const char *p;
+	char *path = join(h->dir, "airlock.conf");
+	const char *role;
 	int r;
 
-	buf_init(&b, CONF_MAX);
 	if (!path)
 		return err_set(e, AE_NOMEM, "out of memory");
 	if (!fs_exists(path)) {
 		r = err_set(e, AE_STATE, "'%s' is not a site home; create one with 'airlock init --export' or "
-					 "'airlock init --import'", dir);
+					 "'airlock init --import'", h->dir);
 		goto out;
 	}
-	r = fs_read_file(path, &b, e);
+	r = conf_load(&h->conf, path, e);
 	if (r)
 		goto out;
-	p = strstr(buf_str(&b), "role = ");
-	if (p && !strncmp(p + 7, "export\n", 7))
-		*role = HOME_EXPORT;
-	else if (p && !strncmp(p + 7, "import\n", 7))
-		*role = HOME_IMPORT;
+	role = conf_str(h->conf, "role");
+	if (!strcmp(role, "export"))
+		h->role = HOME_EXPORT;
+	else if (!strcmp(role, "import"))
+		h->role = HOME_IMPORT;
 	else
 		r = err_set(e, AE_STATE, "'%s': no valid 'role = export|import' line", path);
 out:
 	free(path);
-	buf_release(&b);
 	return r;
 }
 
@@ -161,7 +159,7 @@ int home_open(struct home *h, const char *dir, int want, struct err *e)
 		}
 		goto out;
 	}
-	r = read_role(h->dir, &h->role, e);
+	r = read_conf(h, e);
 	if (r)
 		goto out;
 	if (want && (int)h->role != want) {
@@ -179,6 +177,7 @@ out:
 void home_close(struct home *h)
 {
 	db_close(h->db);
+	conf_free(h->conf);
 	free(h->dir);
 	free(h->gnupg);
 	free(h->catalog);

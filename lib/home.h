@@ -1,6 +1,7 @@
 #ifndef AIRLOCK_HOME_H
 #define AIRLOCK_HOME_H
 
+#include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/err.h"
 
@@ -21,6 +22,7 @@ struct home {
 	char *published;
 	enum home_role role;
 	struct db *db;
+	struct conf *conf; /* airlock.conf, parsed */
 };
 
 /* --home, else $AIRLOCK_HOME, else /var/lib/airlock.  Never NULL. */

@@ -10,6 +10,7 @@
 
 #include "lib/audit.h"
 #include "lib/buf.h"
+#include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/err.h"
 #include "lib/fs.h"
@@ -269,6 +270,54 @@ static void write_atomic_replaces_whole_file(void **state)
 	buf_release(&p);
 }
 
+static void conf_reads_values_and_defaults(void **state)
+{
+	struct conf *c = NULL;
+	struct err e = { 0 };
+	int64_t d;
+	uint64_t n;
+	unsigned idx;
+
+	(void)state;
+	assert_int_equal(conf_parse(&c, "x.conf", "# site\nrole = import\n\n  scan.max-db-age =  7d \nscan.clamav=off\n", &e), 0);
+	assert_string_equal(conf_str(c, "role"), "import");
+	assert_int_equal(conf_duration(c, "scan.max-db-age", &d, &e), 0);
+	assert_int_equal(d, 7 * 86400);
+	assert_int_equal(conf_choice(c, "scan.clamav", "required|off", &idx, &e), 0);
+	assert_int_equal(idx, 1);
+	/* unset: the built-in default */
+	assert_int_equal(conf_duration(c, "import.clock-skew", &d, &e), 0);
+	assert_int_equal(d, 3600);
+	assert_int_equal(conf_uint(c, "scan.max-recursion", 1000, &n, &e), 0);
+	assert_int_equal(n, 16);
+	assert_null(conf_str(c, "no.such"));
+	conf_free(c);
+}
+
+static void conf_refuses_unknown_twice_and_malformed(void **state)
+{
+	struct conf *c = NULL;
+	struct err e = { 0 };
+	int64_t d;
+	unsigned idx;
+
+	(void)state;
+	assert_int_not_equal(conf_parse(&c, "x.conf", "role = import\nscan.clamv = off\n", &e), 0);
+	assert_non_null(strstr(e.msg, "line 2: unknown setting 'scan.clamv'"));
+	err_clear(&e);
+	assert_int_not_equal(conf_parse(&c, "x.conf", "role = import\nrole = export\n", &e), 0);
+	assert_non_null(strstr(e.msg, "'role' is set twice"));
+	err_clear(&e);
+	assert_int_not_equal(conf_parse(&c, "x.conf", "role import\n", &e), 0);
+	assert_non_null(strstr(e.msg, "line 1: expected 'key = value'"));
+	assert_int_equal(conf_parse(&c, "x.conf", "scan.clamav = maybe\nscan.max-db-age = soon\n", &e), 0);
+	err_clear(&e);
+	assert_int_not_equal(conf_choice(c, "scan.clamav", "required|off", &idx, &e), 0);
+	assert_non_null(strstr(e.msg, "scan.clamav = 'maybe' is not required|off"));
+	assert_int_not_equal(conf_duration(c, "scan.max-db-age", &d, &e), 0);
+	conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +334,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(home_create_then_open_checks_role, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(audit_chain_detects_edit_delete_and_reorder, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(write_atomic_replaces_whole_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test(conf_reads_values_and_defaults),
+		cmocka_unit_test(conf_refuses_unknown_twice_and_malformed),
 	};
 
 	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
