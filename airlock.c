@@ -40,7 +40,7 @@ static const struct cmd_def commands[] = {
 	  "airlock trust remove --channel C FPR\n"
 	  "airlock trust vendor add NAME KEYRING",
 	  "decide whose signatures a channel needs" },
-	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--json]",
+	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--at TIME] [--json]",
 	  "verify, quarantine and promote a bundle" },
 	{ "serve", cmd_serve, "airlock serve [--listen ADDR:PORT]", "serve the imported files over HTTP" },
 	{ "verify", cmd_verify, "airlock verify BUNDLE --keyring FILE [--threshold K] [--json]",

@@ -6,6 +6,7 @@
 #include "lib/cmd.h"
 #include "lib/home.h"
 #include "lib/json.h"
+#include "lib/util.h"
 #include "lib/banned.h"
 
 CMD(import)
@@ -14,6 +15,7 @@ CMD(import)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "at", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct import_opts o = { 0 };
@@ -29,6 +31,10 @@ CMD(import)
 		case 'n': o.dry_run = 1; break;
 		case 'j': json = 1; break;
 		case 'q': o.quiet = 1; break;
+		case 'a':
+			if (time_parse(optarg, strlen(optarg), &o.at) < 0 || o.at <= 0)
+				return cmd_usage(ctx, "--at wants a UTC time such as 2026-11-22T09:30:00Z");
+			break;
 		default: return cmd_usage(ctx, "unknown option");
 		}
 	}

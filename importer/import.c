@@ -14,6 +14,7 @@
 #include "importer/apt_chain.h"
 #include "importer/unpack.h"
 #include "lib/audit.h"
+#include "lib/conf.h"
 #include "lib/fs.h"
 #include "lib/hash.h"
 #include "lib/json.h"
@@ -162,11 +163,21 @@ static int step_order(struct import *im, struct err *e)
 	if (m->sequence < im->last_seq)
 		return err_reject(e, "'%s': channel '%s' sequence %" PRIu64 " is older than the last imported %" PRIu64
 				     " (replay)", volume_name(im->b.vol), m->channel, m->sequence, im->last_seq);
-	if (m->sequence == im->last_seq + 1 && im->last_seq && m->has_previous) {
+	/*
+	 * An increment only makes sense on top of exactly the state this site
+	 * has: it must chain to the last imported manifest.  A full snapshot
+	 * may skip sequences (a site that missed bundles resynchronises with
+	 * one), but when it claims to follow the last one, the claim must hold.
+	 */
+	if (im->last_seq && (m->base || (m->sequence == im->last_seq + 1 && m->has_previous))) {
+		if (!m->has_previous)
+			return err_reject(e, "'%s': increment names no previous manifest; it must chain to sequence %" PRIu64
+					     " of channel '%s'", volume_name(im->b.vol), im->last_seq, m->channel);
 		hex_encode(m->previous, SHA256_LEN, have);
 		if (strcmp(have, im->last_hex))
 			return err_reject(e, "'%s': previous-manifest hash does not match the last imported manifest of "
-					     "channel '%s'", volume_name(im->b.vol), m->channel);
+					     "channel '%s' (sequence %" PRIu64 ")", volume_name(im->b.vol), m->channel,
+					  im->last_seq);
 	}
 	report_ok(im->rep, "sequence", "%" PRIu64 " follows %" PRIu64, m->sequence, im->last_seq);
 	if (im->start >= m->expires) {
@@ -175,6 +186,109 @@ static int step_order(struct import *im, struct err *e)
 	}
 	time_format(m->expires, t);
 	report_ok(im->rep, "expiry", "valid until %s", t);
+	return 0;
+}
+
+/*
+ * The newest signed time this site has accepted: manifests' created times
+ * and officers' signature times.  A clock that reads earlier than that (a
+ * dead RTC battery, a reset, an attacker at the kiosk) would reopen bundles
+ * that have expired, so it stops the import instead.
+ */
+static int clock_floor(struct db *db, int64_t *floor, struct err *e)
+{
+	char v[64];
+	int r = db_meta_get(db, "clock-floor", v, sizeof(v), e);
+
+	*floor = 0;
+	if (r == -AE_NOTFOUND) {
+		err_clear(e);
+		return 0;
+	}
+	if (r)
+		return r;
+	if (time_parse(v, strlen(v), floor) < 0)
+		return err_set(e, AE_STATE, "catalog: malformed clock-floor '%s'", v);
+	return 0;
+}
+
+static int64_t newest_signed_time(const struct import *im)
+{
+	int64_t t = im->b.m.created;
+	size_t i;
+
+	for (i = 0; i < im->b.nsigs; i++)
+		if (im->b.sigs[i].status == SIG_GOOD && im->b.sigs[i].time > t)
+			t = im->b.sigs[i].time;
+	return t;
+}
+
+static int step_clock(struct import *im, struct err *e)
+{
+	char ref[TIME_STR], t[TIME_STR];
+	int64_t skew, floor;
+	int r;
+
+	r = conf_duration(im->h->conf, "import.clock-skew", &skew, e);
+	if (!r)
+		r = clock_floor(im->h->db, &floor, e);
+	if (r)
+		return r;
+	time_format(im->start, ref);
+	if (floor && im->start + skew < floor) {
+		time_format(floor, t);
+		return err_reject(e, "'%s': the reference time %s is before %s, the newest signed time this site has "
+				     "accepted: the clock looks wrong; set it, or give the true time with 'airlock import "
+				     "--at TIME' (recorded in the audit log)", volume_name(im->b.vol), ref, t);
+	}
+	if (newest_signed_time(im) > im->start + skew) {
+		time_format(newest_signed_time(im), t);
+		return err_reject(e, "'%s': signed at %s, later than the reference time %s: the clock looks wrong "
+				     "(or the export side's clock is); set it, or use 'airlock import --at TIME'",
+				  volume_name(im->b.vol), t, ref);
+	}
+	report_ok(im->rep, "clock", "reference time %s%s; not before the site's clock floor", ref,
+		  im->o->at ? " (set with --at)" : "");
+	return 0;
+}
+
+/* Size budgets from airlock.conf, against what the signed manifest declares; streaming never exceeds those. */
+static int step_budget(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	uint64_t max_bundle, max_object, total = 0;
+	char a[32], b[32];
+	size_t i;
+	int r;
+
+	r = conf_size(im->h->conf, "import.max-bundle-size", &max_bundle, e);
+	if (!r)
+		r = conf_size(im->h->conf, "import.max-object-size", &max_object, e);
+	if (r)
+		return r;
+	for (i = 0; i < m->nobjects; i++) {
+		char hex[SHA256_HEX];
+
+		if (m->objects[i].size > max_object) {
+			hex_encode(m->objects[i].sha256, SHA256_LEN, hex);
+			size_human(m->objects[i].size, a);
+			size_human(max_object, b);
+			return err_reject(e, "'%s': object %s is %s, over the site's import.max-object-size of %s",
+					  volume_name(im->b.vol), hex, a, b);
+		}
+		if (m->objects[i].pack)
+			total += m->objects[i].size;
+	}
+	for (i = 0; i < m->npacks; i++)
+		total += m->packs[i].size;
+	if (total > max_bundle) {
+		size_human(total, a);
+		size_human(max_bundle, b);
+		return err_reject(e, "'%s': packs and objects come to %s, over the site's import.max-bundle-size of %s",
+				  volume_name(im->b.vol), a, b);
+	}
+	size_human(total, a);
+	report_ok(im->rep, "budget", "%s to unpack, within the site's limits", a);
 	return 0;
 }
 
@@ -301,6 +415,18 @@ static int step_vendor(struct import *im, struct err *e)
 	return r;
 }
 
+static int raise_clock_floor(struct import *im, struct err *e)
+{
+	char t[TIME_STR];
+	int64_t floor, seen = newest_signed_time(im);
+	int r = clock_floor(im->h->db, &floor, e);
+
+	if (r || seen <= floor)
+		return r;
+	time_format(seen, t);
+	return db_meta_set(im->h->db, "clock-floor", t, e);
+}
+
 static int step_promote(struct import *im, struct err *e)
 {
 	const struct manifest *m = &im->b.m;
@@ -339,6 +465,8 @@ static int step_promote(struct import *im, struct err *e)
 	if (r)
 		goto out;
 	r = catalog_record_snapshot(im->h->db, m, im->b.manifest_hex, im->signers, im->start, e);
+	if (!r)
+		r = raise_clock_floor(im, e);
 	if (!r) {
 		char *detail = NULL;
 
@@ -401,8 +529,16 @@ static int run_checks(struct import *im, struct err *e)
 	r = step_channel_policy(im, e);
 	if (r)
 		goto fail;
+	step = "clock";
+	r = step_clock(im, e);
+	if (r)
+		goto fail;
 	step = "order";
 	r = step_order(im, e);
+	if (r)
+		goto fail;
+	step = "budget";
+	r = step_budget(im, e);
 	if (r)
 		goto fail;
 	step = "base";
@@ -492,6 +628,31 @@ static int set_report_base(struct import *im, int clean, struct buf *base, struc
 	return r;
 }
 
+/* An operator who overrides the clock does so on the record, before any check runs. */
+static int record_time_override(struct import *im, struct err *e)
+{
+	char at[TIME_STR], clock[TIME_STR], *detail = NULL;
+	int r;
+
+	time_format(im->start, at);
+	time_format((int64_t)time(NULL), clock);
+	report_set(im->rep, "time_override", json_pack("{s:s, s:s}", "reference", at, "clock", clock));
+	report_ok(im->rep, "time-override", "reference time %s given with --at; this machine's clock says %s", at,
+		  clock);
+	r = json_detail(json_pack("{s:s, s:s, s:s}", "media", im->o->media, "reference", at, "clock", clock), &detail,
+			e);
+	if (!r)
+		r = db_begin(im->h->db, e);
+	if (!r) {
+		r = audit_append(im->h->db, "import.time-override", im->o->media, detail, e);
+		r = r ? r : db_commit(im->h->db, e);
+		if (r)
+			db_rollback(im->h->db);
+	}
+	free(detail);
+	return r;
+}
+
 int import_run(struct home *h, const struct import_opts *o, struct report *rep, struct buf *report_base,
 	       struct err *e)
 {
@@ -503,7 +664,7 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	im.h = h;
 	im.o = o;
 	im.rep = rep;
-	im.start = (int64_t)time(NULL);
+	im.start = o->at ? o->at : (int64_t)time(NULL);
 	buf_init(&im.qdir, 8192);
 	buf_init(&im.tmp, 8192);
 	r = report_init(rep, o->media, im.start, e);
@@ -515,6 +676,11 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	r = fs_mkdtemp(h->quarantine, "import-", &im.qdir, e);
 	if (r)
 		goto out;
+	if (o->at) {
+		r = record_time_override(&im, e);
+		if (r)
+			goto out;
+	}
 	r = run_checks(&im, e);
 	if (r == -AE_NOOP) {
 		report_result(rep, "no-op", e->msg);

@@ -9,6 +9,7 @@ struct import_opts {
 	const char *media;
 	int dry_run;
 	int quiet; /* no progress bar */
+	int64_t at;  /* --at: the reference time instead of the clock (0 = the clock); audit-logged */
 };
 
 /*

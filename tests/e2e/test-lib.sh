@@ -25,6 +25,7 @@
 #                              known good (import --dry-run passes); baseline captured
 #   capture_baseline TREE      remember the served state and which tree is served
 #   assert_rejected MEDIA FILE_ERE CHECK_ERE
+#                              (extra import options from the array AL_IMPORT_ARGS)
 #                              import exits 3 with one "airlock: rejected:" line naming the
 #                              file and the check; nothing changed; old files still served
 
@@ -49,6 +50,7 @@ SERVER_PID= SERVER_URL= SERVER_RC=
 OUT=$T/cmd.out
 ERR=$T/cmd.err
 CHANNEL=stable
+AL_IMPORT_ARGS=()
 
 al_cleanup() {
 	local rc=$? d
@@ -391,7 +393,7 @@ setup_accepted_base() {
 assert_rejected() {
 	local media=$1 file_re=$2 check_re=$3 line n
 	say "hostile import of $media"
-	expect_exit 3 airlock --home "$IMP" import "$media"
+	expect_exit 3 airlock --home "$IMP" import ${AL_IMPORT_ARGS[@]+"${AL_IMPORT_ARGS[@]}"} "$media"
 	cp "$ERR" "$T/rejected.err"
 	n=$(grep -c '^airlock: rejected:' "$T/rejected.err" || true)
 	if [ "$n" -ne 1 ]; then
@@ -416,7 +418,7 @@ assert_rejected() {
 	expect_exit 0 airlock --home "$IMP" audit verify
 
 	# the machine-readable report says the same
-	expect_exit 3 airlock --home "$IMP" import --json "$media"
+	expect_exit 3 airlock --home "$IMP" import --json ${AL_IMPORT_ARGS[@]+"${AL_IMPORT_ARGS[@]}"} "$media"
 	n=$(json_get "$OUT" 'd["result"]')
 	assert_eq "$n" rejected "import --json result"
 	served_state "$IMP" >"$T/state.after"
