@@ -38,6 +38,10 @@ static const struct cmd_def commands[] = {
 	  "airlock trust add --channel C [--threshold K] KEYFILE...\n"
 	  "airlock trust list [--json]\n"
 	  "airlock trust remove --channel C FPR\n"
+	  "airlock trust revoke REVCERT\n"
+	  "airlock trust propose --channel C --threshold K --to DIR --sign FPR... [--expires DURATION] KEYFILE...\n"
+	  "airlock trust cosign DIR --key FPR\n"
+	  "airlock trust apply DIR\n"
 	  "airlock trust vendor add NAME KEYRING",
 	  "decide whose signatures a channel needs" },
 	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--at TIME] [--json]",

@@ -24,9 +24,10 @@
 #include "verify/bundle.h"
 #include "verify/gpg.h"
 #include "verify/policy.h"
+#include "verify/trust.h"
 #include "lib/banned.h"
 
-#define MAX_TRUSTED 256
+#define MAX_TRUSTED TRUST_MAX_KEYS
 
 struct import {
 	struct home *h;
@@ -66,37 +67,6 @@ out:
 	return r;
 }
 
-/* Load the fingerprints trusted for one channel (or, with channel NULL, for any). */
-static int load_trust(struct db *db, const char *channel, char (*fprs)[FPR_LEN + 1], size_t *n,
-		      unsigned *threshold, struct err *e)
-{
-	struct db_stmt *st = NULL;
-	int64_t th = 0;
-	int r;
-
-	*n = 0;
-	r = db_prepare(db, channel ? "SELECT fpr FROM trust WHERE channel = ? ORDER BY fpr"
-				   : "SELECT DISTINCT fpr FROM trust ORDER BY fpr", &st, e);
-	if (r)
-		return r;
-	if (channel)
-		r = db_bind_text(st, 1, channel, e);
-	if (!r) {
-		while ((r = db_step(st, e)) == 1 && *n < MAX_TRUSTED)
-			snprintf(fprs[(*n)++], FPR_LEN + 1, "%s", db_col_text(st, 0));
-	}
-	db_finalize(st);
-	if (r < 0)
-		return r;
-	if (channel) {
-		r = db_get_int(db, "SELECT threshold FROM channel WHERE name = ?", channel, 0, &th, e);
-		if (r)
-			return r;
-		*threshold = (unsigned)th;
-	}
-	return 0;
-}
-
 static int step_signatures(struct import *im, struct err *e)
 {
 	static char trusted[MAX_TRUSTED][FPR_LEN + 1];
@@ -104,7 +74,7 @@ static int step_signatures(struct import *im, struct err *e)
 	size_t n;
 	int r;
 
-	r = load_trust(im->h->db, NULL, trusted, &n, NULL, e);
+	r = trust_load(im->h->db, NULL, trusted, &n, NULL, e);
 	if (r)
 		return r;
 	if (n == 0)
@@ -126,7 +96,7 @@ static int step_channel_policy(struct import *im, struct err *e)
 	size_t n, i, len = 0;
 	int r;
 
-	r = load_trust(im->h->db, m->channel, trusted, &n, &p.threshold, e);
+	r = trust_load(im->h->db, m->channel, trusted, &n, &p.threshold, e);
 	if (r)
 		return r;
 	if (n == 0 || p.threshold == 0)

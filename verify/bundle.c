@@ -48,6 +48,11 @@ static int collect_sig(const struct volume_entry *ent, void *arg)
 
 int bundle_open(struct bundle *b, const char *spec, struct err *e)
 {
+	return bundle_open_doc(b, spec, BUNDLE_MANIFEST, MANIFEST_MAX_BYTES, e);
+}
+
+int bundle_open_doc(struct bundle *b, const char *spec, const char *doc, size_t max, struct err *e)
+{
 	struct volume_entry ent;
 	struct sig_walk w = { b, e };
 	size_t i;
@@ -61,22 +66,22 @@ int bundle_open(struct bundle *b, const char *spec, struct err *e)
 	r = volume_open(&b->vol, spec, e);
 	if (r)
 		return r;
-	r = volume_stat(b->vol, BUNDLE_MANIFEST, &ent, e);
+	r = volume_stat(b->vol, doc, &ent, e);
 	if (r == -AE_NOTFOUND || (!r && ent.type != VENT_FILE)) {
 		err_clear(e);
-		return err_reject(e, "'%s': no '%s' file: not an airlock bundle", volume_name(b->vol),
-				  BUNDLE_MANIFEST);
+		return err_reject(e, "'%s': no '%s' file: not an airlock %s", volume_name(b->vol), doc,
+				  strcmp(doc, BUNDLE_MANIFEST) ? "document" : "bundle");
 	}
 	if (r)
 		return r;
-	if (ent.size > MANIFEST_MAX_BYTES)
-		return err_reject(e, "'%s': manifest of %llu bytes is over the limit of %zu", volume_name(b->vol),
-				  (unsigned long long)ent.size, MANIFEST_MAX_BYTES);
-	r = volume_read_all(b->vol, BUNDLE_MANIFEST, &b->manifest_raw, e);
+	if (ent.size > max)
+		return err_reject(e, "'%s': %s of %llu bytes is over the limit of %zu", volume_name(b->vol), doc,
+				  (unsigned long long)ent.size, max);
+	b->manifest_raw.max = max;
+	r = volume_read_all(b->vol, doc, &b->manifest_raw, e);
 	if (r == -AE_TOOBIG) {
 		err_clear(e);
-		return err_reject(e, "'%s': manifest over the limit of %zu bytes", volume_name(b->vol),
-				  MANIFEST_MAX_BYTES);
+		return err_reject(e, "'%s': %s over the limit of %zu bytes", volume_name(b->vol), doc, max);
 	}
 	if (r)
 		return r;

@@ -42,6 +42,12 @@ struct bundle {
 };
 
 int bundle_open(struct bundle *b, const char *spec, struct err *e) AL_WUR;
+/*
+ * The same reader for another signed document laid out like a bundle: the
+ * file doc (at most max bytes) in place of the manifest, with its
+ * signatures/ beside it (a trust policy change).  b->manifest_raw holds it.
+ */
+int bundle_open_doc(struct bundle *b, const char *spec, const char *doc, size_t max, struct err *e) AL_WUR;
 int bundle_verify_sigs(struct bundle *b, struct gpg *g, const struct policy *p, struct err *e) AL_WUR;
 int bundle_parse(struct bundle *b, struct err *e) AL_WUR;
 int bundle_check_listing(struct bundle *b, struct err *e) AL_WUR;

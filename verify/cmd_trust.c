@@ -14,79 +14,17 @@
 #include "lib/util.h"
 #include "verify/gpg.h"
 #include "verify/policy.h"
+#include "verify/trust.h"
 #include "lib/banned.h"
 
 #define KEYFILE_MAX ((size_t)1 << 20)
 /* more keys than signatures a bundle may carry could never all count */
 #define TRUST_MAX POLICY_MAX_SIGS
 
-struct newkey {
-	char fpr[FPR_LEN + 1];
-	char uid[256];
-};
-
-/* Import every file into the site keyring and collect the distinct primaries it held. */
-static int import_files(struct gpg *g, char **files, int nfiles, struct newkey *keys, size_t *nkeys,
-			struct err *e)
-{
-	char got[TRUST_MAX][FPR_LEN + 1];
-	struct gpg_keyinfo ki;
-	struct buf b;
-	size_t n, i, j;
-	int f, r = 0;
-
-	buf_init(&b, KEYFILE_MAX);
-	*nkeys = 0;
-	for (f = 0; f < nfiles; f++) {
-		buf_reset(&b);
-		r = fs_read_file(files[f], &b, e);
-		if (r)
-			goto out;
-		r = gpg_key_import(g, buf_str(&b), b.len, got, TRUST_MAX, &n, e);
-		if (r) {
-			err_prefix(e, "'%s'", files[f]);
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < *nkeys; j++)
-				if (!strcmp(keys[j].fpr, got[i]))
-					break;
-			if (j < *nkeys)
-				continue;
-			if (*nkeys >= TRUST_MAX) {
-				r = err_set(e, AE_TOOBIG, "more than %d keys at once", TRUST_MAX);
-				goto out;
-			}
-			r = gpg_key_info(g, got[i], &ki, e);
-			if (r)
-				goto out;
-			/*
-			 * Such a key could never make a signature count, and trusting it
-			 * would only hide that the channel is short of signers.  The
-			 * import stays: a revocation must reach the keyring.
-			 */
-			if (ki.revoked || ki.expired || !ki.can_sign) {
-				r = err_set(e, AE_STATE, "'%s': key %s (%s) is %s; it cannot be trusted",
-					    files[f], ki.fpr, ki.uid,
-					    ki.revoked	 ? "revoked"
-					    : ki.expired ? "expired"
-							 : "not a signing key");
-				goto out;
-			}
-			memcpy(keys[*nkeys].fpr, ki.fpr, sizeof(keys[*nkeys].fpr));
-			snprintf(keys[*nkeys].uid, sizeof(keys[*nkeys].uid), "%s", ki.uid);
-			(*nkeys)++;
-		}
-	}
-out:
-	buf_release(&b);
-	return r;
-}
-
 static int trust_add(struct home *h, const char *channel, uint64_t threshold, char **files, int nfiles,
 		     int *usage, struct err *e)
 {
-	struct newkey keys[TRUST_MAX];
+	struct trust_key keys[TRUST_MAX];
 	struct db_stmt *st = NULL;
 	struct gpg *g = NULL;
 	json_t *d = NULL, *fprs = NULL;
@@ -101,7 +39,7 @@ static int trust_add(struct home *h, const char *channel, uint64_t threshold, ch
 	r = gpg_open(&g, h->gnupg, e);
 	if (r)
 		goto out;
-	r = import_files(g, files, nfiles, keys, &nkeys, e);
+	r = trust_import_keyfiles(g, files, nfiles, keys, &nkeys, e);
 	if (r)
 		goto out;
 
@@ -338,25 +276,6 @@ out:
 }
 
 /* A fingerprint as typed: 40 hex digits, spaces allowed between groups; uppercased. */
-static int fpr_parse(const char *s, char out[FPR_LEN + 1])
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		char c = *s;
-
-		if (c == ' ')
-			continue;
-		if (c >= 'a' && c <= 'f')
-			c = (char)(c - 'a' + 'A');
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) || n == FPR_LEN)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return n == FPR_LEN ? 0 : -1;
-}
-
 /*
  * Vendor keyrings for the apt chain on the offline side: provisioned here by
  * the operator, never taken from a bundle.  They live in their own private
@@ -440,7 +359,7 @@ CMD(trust)
 	int json = 0, usage = 0, c, r;
 
 	if (argc < 2 || argv[1][0] == '-')
-		return cmd_usage(ctx, "say what to do: add, list, remove or vendor add");
+		return cmd_usage(ctx, "say what to do: add, list, remove, revoke, propose, cosign, apply or vendor add");
 	verb = argv[1];
 	if (!strcmp(verb, "vendor")) {
 		struct home hv = { 0 };
@@ -457,6 +376,8 @@ CMD(trust)
 		home_close(&hv);
 		return rv ? cmd_fail(ctx, &ev, 0) : 0;
 	}
+	if (!strcmp(verb, "revoke") || !strcmp(verb, "propose") || !strcmp(verb, "cosign") || !strcmp(verb, "apply"))
+		return trust_change_main(argc, argv, ctx);
 	if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "remove"))
 		return cmd_usage(ctx, "'%s' is not a trust command; use add, list or remove", verb);
 	/* the verb stands in for argv[0], so getopt starts at what follows it */
@@ -519,7 +440,7 @@ CMD(trust)
 				    ctx, "say which key: 'airlock trust remove --channel %s FPR'", channel);
 			if (optind + 1 != argc)
 				return cmd_usage(ctx, "unexpected argument '%s'", argv[optind + 1]);
-			if (fpr_parse(argv[optind], fpr) < 0)
+			if (trust_fpr_parse(argv[optind], fpr) < 0)
 				return cmd_usage(ctx, "'%s' is not a 40-digit key fingerprint", argv[optind]);
 		}
 	}
