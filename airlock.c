@@ -4,10 +4,12 @@
  * folder as cmd_<name>.c.
  */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "importer/recover.h"
 #include "lib/cmd.h"
 #include "lib/home.h"
 #include "lib/banned.h"
@@ -101,6 +103,9 @@ int main(int argc, char **argv)
 	int k;
 
 	setlocale(LC_ALL, "C");
+	/* a file size limit must be an error that names the file, not a silent death */
+	signal(SIGXFSZ, SIG_IGN);
+	home_recover_hook = import_recover;
 	if (take_home(&argc, argv, &home) < 0) {
 		fprintf(stderr, "airlock: --home needs a folder\n");
 		return 2;

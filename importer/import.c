@@ -15,6 +15,7 @@
 #include "importer/unpack.h"
 #include "lib/audit.h"
 #include "lib/conf.h"
+#include "lib/crash.h"
 #include "lib/fs.h"
 #include "lib/hash.h"
 #include "lib/json.h"
@@ -64,6 +65,43 @@ static int lock_home(struct home *h, int *fd, struct err *e)
 		r = err_set(e, AE_STATE, "another import is running on '%s'; wait for it to finish", h->dir);
 out:
 	buf_release(&p);
+	return r;
+}
+
+/*
+ * The quarantine folder's journal says how far an import got, for the
+ * recovery that runs when the next command opens the home after a crash
+ * (importer/recover.c): "checking" (nothing outside quarantine changed
+ * yet) or "promoting" with the manifest and every object this import is
+ * adding to the store.  Written with fsync before the state it describes.
+ */
+static int write_journal(struct import *im, const char *stage, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct buf j, path;
+	size_t i;
+	int r;
+
+	buf_init(&j, (size_t)1 << 30);
+	buf_init(&path, 8192);
+	r = buf_addf(&j, e, "airlock-import-journal 1\nstage %s\nmedia %s\n", stage, im->o->media);
+	if (!r && !strcmp(stage, "promoting")) {
+		r = buf_addf(&j, e, "manifest %s\n", im->b.manifest_hex);
+		for (i = 0; !r && i < m->nobjects; i++) {
+			char hex[SHA256_HEX];
+
+			if (!im->seen[i] || store_has(im->h->store, m->objects[i].sha256))
+				continue;
+			hex_encode(m->objects[i].sha256, SHA256_LEN, hex);
+			r = buf_addf(&j, e, "object %s\n", hex);
+		}
+	}
+	if (!r)
+		r = buf_addf(&path, e, "%s/journal", im->qdir.ptr);
+	if (!r)
+		r = fs_write_atomic(path.ptr, j.ptr, j.len, 0600, e);
+	buf_release(&j);
+	buf_release(&path);
 	return r;
 }
 
@@ -341,6 +379,7 @@ static int step_payload(struct import *im, struct err *e)
 		r = copy_pack(im, pk, packpath.ptr, e);
 		if (r)
 			goto out;
+		crash_point("pack-copied");
 		r = unpack_pack(packpath.ptr, m, pk, objdir.ptr, im->seen, &im->bytes, e);
 		if (r)
 			goto out;
@@ -414,6 +453,11 @@ static int step_promote(struct import *im, struct err *e)
 	r = sync_filesystem(im->qdir.ptr, e);
 	if (r)
 		goto out;
+	crash_point("synced");
+	r = write_journal(im, "promoting", e);
+	if (r)
+		goto out;
+	crash_point("journal");
 	for (i = 0; i < m->nobjects; i++) {
 		char hex[SHA256_HEX];
 
@@ -426,10 +470,12 @@ static int step_promote(struct import *im, struct err *e)
 			r = store_promote(im->h->store, src.ptr, m->objects[i].sha256, e);
 		if (r)
 			goto out;
+		crash_point("object-promoted");
 	}
 	r = store_sync_dirs(im->h->store, e);
 	if (r)
 		goto out;
+	crash_point("store-synced");
 	/* the catalog switches the served view in one transaction, after every object is durable */
 	r = db_begin(im->h->db, e);
 	if (r)
@@ -448,9 +494,13 @@ static int step_promote(struct import *im, struct err *e)
 		free(detail);
 	}
 	if (!r)
+		crash_point("recorded");
+	if (!r)
 		r = db_commit(im->h->db, e);
 	if (r)
 		db_rollback(im->h->db);
+	else
+		crash_point("committed");
 out:
 	buf_release(&src);
 	return r;
@@ -646,6 +696,10 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	r = fs_mkdtemp(h->quarantine, "import-", &im.qdir, e);
 	if (r)
 		goto out;
+	r = write_journal(&im, "checking", e);
+	if (r)
+		goto out;
+	crash_point("quarantine");
 	if (o->at) {
 		r = record_time_override(&im, e);
 		if (r)
@@ -670,7 +724,8 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	}
 	if (r) {
 		report_result(rep, r == -AE_REJECT ? "rejected" : "error", e->msg);
-		if (set_report_base(&im, 0, report_base, &e2) ||
+		/* a rejection's folder is evidence and stays; after an error (a full disk) it would only take space */
+		if (set_report_base(&im, r != -AE_REJECT, report_base, &e2) ||
 		    record_outcome(&im, r == -AE_REJECT ? "rejected" : "error", e, report_base->ptr, &e2))
 			fprintf(stderr, "airlock: cannot record the rejection: %s\n", e2.msg);
 	} else {
@@ -680,12 +735,13 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 			fprintf(stderr, "airlock: cannot record the import: %s\n", e2.msg);
 	}
 out:
-	if (im.qdir.len && !report_base->len && set_report_base(&im, r == 0 || r == -AE_NOOP, report_base, &e2))
+	if (im.qdir.len && !report_base->len && set_report_base(&im, r != -AE_REJECT, report_base, &e2))
 		fprintf(stderr, "airlock: cannot file the report: %s\n", e2.msg);
-	if (im.qdir.len && (r == 0 || r == -AE_NOOP) && fs_rm_rf(im.qdir.ptr, &e2))
+	if (im.qdir.len && r != -AE_REJECT && fs_rm_rf(im.qdir.ptr, &e2))
 		fprintf(stderr, "airlock: cannot clean '%s': %s\n", im.qdir.ptr, e2.msg);
 	if (report_base->len && report_write(rep, report_base->ptr, &e2))
 		fprintf(stderr, "airlock: cannot write the report: %s\n", e2.msg);
+	crash_point("reported");
 	if (im.bundle_open)
 		bundle_close(&im.b);
 	gpg_close(im.g);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/crash.h"
 #include "lib/fs.h"
 #include "lib/hash.h"
 #include "lib/banned.h"
@@ -160,6 +161,7 @@ int unpack_pack(const char *pack_path, const struct manifest *m, const struct ma
 		r = extract_one(a, objpath.ptr, o, pack->id, name, blk, e);
 		if (r)
 			goto out;
+		crash_point("object-extracted");
 		seen[idx] = 1;
 		found++;
 		*bytes += o->size;

@@ -91,6 +91,9 @@ int fs_write_all(int fd, const void *p, size_t n, const char *name, struct err *
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+				return err_errno(e, errno, "cannot write '%s' (the disk is full or a file size limit was "
+							   "reached: free space, then run the command again)", name);
 			return err_errno(e, errno, "cannot write '%s'", name);
 		}
 		c += k;

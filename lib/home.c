@@ -15,6 +15,8 @@
 
 #define CONF_MAX 4096
 
+int (*home_recover_hook)(struct home *h, struct err *e);
+
 const char *home_resolve(const char *opt)
 {
 	const char *env = getenv("AIRLOCK_HOME");
@@ -168,6 +170,8 @@ int home_open(struct home *h, const char *dir, int want, struct err *e)
 		goto out;
 	}
 	r = db_open(&h->db, h->catalog, 0, e);
+	if (!r && home_recover_hook)
+		r = home_recover_hook(h, e);
 out:
 	if (r)
 		home_close(h);

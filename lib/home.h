@@ -32,6 +32,12 @@ int home_create(const char *dir, enum home_role role, struct err *e) AL_WUR;
 /* Open an existing one; want is 0 for any role, else the role required. */
 int home_open(struct home *h, const char *dir, int want, struct err *e) AL_WUR;
 void home_close(struct home *h);
+/*
+ * Run by home_open() once the catalog is open: airlock.c points it at the
+ * importer's crash recovery, so that the next command after a crash finds
+ * an interrupted import (lib/ cannot call up into importer/ itself).
+ */
+extern int (*home_recover_hook)(struct home *h, struct err *e);
 const char *home_role_name(enum home_role r);
 
 #endif
