@@ -48,6 +48,8 @@ static const struct cmd_def commands[] = {
 	  "decide whose signatures a channel needs" },
 	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--at TIME] [--json]",
 	  "verify, quarantine and promote a bundle" },
+	{ "quarantine", cmd_quarantine, "airlock quarantine list [--json]\nairlock quarantine purge [ID...]",
+	  "list or remove the folders of rejected imports" },
 	{ "serve", cmd_serve, "airlock serve [--listen ADDR:PORT]", "serve the imported files over HTTP" },
 	{ "verify", cmd_verify, "airlock verify BUNDLE --keyring FILE [--threshold K] [--json]",
 	  "check a bundle's signatures and contents without a site home" },
@@ -61,7 +63,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: airlock [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'airlock COMMAND --help' shows a command's options; 'man airlock-COMMAND' explains it.\n"
 		   "Exit codes: 0 success, 1 error, 2 usage, 3 rejected.\n");
 }

@@ -40,5 +40,6 @@ CMD(import);
 CMD(serve);
 CMD(verify);
 CMD(audit);
+CMD(quarantine);
 
 #endif
