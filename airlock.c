@@ -48,6 +48,8 @@ static const struct cmd_def commands[] = {
 	  "decide whose signatures a channel needs" },
 	{ "import", cmd_import, "airlock import MEDIA [--dry-run] [--at TIME] [--json]",
 	  "verify, quarantine and promote a bundle" },
+	{ "scan-db", cmd_scan_db, "airlock scan-db update DIR [--json]\nairlock scan-db status [--json]",
+	  "install and show the malware scanners' databases" },
 	{ "quarantine", cmd_quarantine, "airlock quarantine list [--json]\nairlock quarantine purge [ID...]",
 	  "list or remove the folders of rejected imports" },
 	{ "serve", cmd_serve, "airlock serve [--listen ADDR:PORT]", "serve the imported files over HTTP" },

@@ -41,5 +41,6 @@ CMD(serve);
 CMD(verify);
 CMD(audit);
 CMD(quarantine);
+CMD(scan_db);
 
 #endif
