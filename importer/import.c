@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "importer/apt_chain.h"
+#include "importer/filetype.h"
+#include "importer/scan.h"
 #include "importer/unpack.h"
 #include "lib/audit.h"
 #include "lib/conf.h"
@@ -436,6 +438,123 @@ static int raise_clock_floor(struct import *im, struct err *e)
 	return db_meta_set(im->h->db, "clock-floor", t, e);
 }
 
+/* The path of a shipped object in quarantine; NULL in b when this bundle does not ship it (the base has it). */
+static int quarantined(struct import *im, const struct manifest_object *o, struct buf *b, struct err *e)
+{
+	char hex[SHA256_HEX];
+
+	buf_reset(b);
+	if (!im->seen[o - im->b.m.objects])
+		return 0;
+	hex_encode(o->sha256, SHA256_LEN, hex);
+	return buf_addf(b, e, "%s/objects/%s", im->qdir.ptr, hex);
+}
+
+/* Every name a shipped object has must agree with its content's type (libmagic). */
+static int step_filetype(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct filetype *ft = NULL;
+	struct buf path, label;
+	size_t i, ruled = 0;
+	unsigned mode;
+	int r;
+
+	r = conf_choice(im->h->conf, "scan.filetype", "required|off", &mode, e);
+	if (r || mode == 1) {
+		if (!r)
+			report_ok(im->rep, "filetype", "off (scan.filetype = off in airlock.conf)");
+		return r;
+	}
+	buf_init(&path, 8192);
+	buf_init(&label, 8192);
+	r = filetype_open(&ft, e);
+	for (i = 0; !r && i < m->nfiles; i++) {
+		const struct manifest_file *f = &m->files[i];
+		const char *kind = NULL;
+
+		r = quarantined(im, manifest_find_object(m, f->object), &path, e);
+		if (r || !path.len)
+			continue;
+		buf_reset(&label);
+		r = buf_addf(&label, e, "%s/%s", f->source, f->path);
+		if (!r)
+			r = filetype_check(ft, path.ptr, label.ptr, &kind, e);
+		if (!r && kind && strcmp(kind, "any"))
+			ruled++;
+	}
+	if (!r)
+		report_ok(im->rep, "filetype", "%zu files checked by content; %zu of them against the kind their name "
+						"declares", m->nfiles, ruled);
+	filetype_close(ft);
+	buf_release(&path);
+	buf_release(&label);
+	return r;
+}
+
+/* ClamAV, YARA and the site's own scanner on every shipped object, once each, named by its first path. */
+static int step_scan(struct import *im, struct err *e)
+{
+	const struct manifest *m = &im->b.m;
+	struct scanner *sc = NULL;
+	struct scan_opts o;
+	struct buf db, path, label;
+	uint8_t *done = calloc(m->nobjects ? m->nobjects : 1, 1);
+	json_t *desc = NULL;
+	size_t i, n = 0;
+	int r;
+
+	buf_init(&db, 8192);
+	buf_init(&path, 8192);
+	buf_init(&label, 8192);
+	if (!done) {
+		r = err_set(e, AE_NOMEM, "out of memory");
+		goto out;
+	}
+	r = scan_opts_from_conf(im->h->conf, &o, e);
+	if (!r)
+		r = scan_db_current(im->h, &db, e);
+	if (r)
+		goto out;
+	o.dbdir = db.ptr;
+	o.now = im->start;
+	r = scan_open(&sc, &o, e);
+	for (i = 0; !r && i < m->nfiles; i++) {
+		const struct manifest_file *f = &m->files[i];
+		const struct manifest_object *ob = manifest_find_object(m, f->object);
+
+		if (done[ob - m->objects])
+			continue;
+		done[ob - m->objects] = 1;
+		r = quarantined(im, ob, &path, e);
+		if (r || !path.len)
+			continue;
+		buf_reset(&label);
+		r = buf_addf(&label, e, "%s/%s", f->source, f->path);
+		if (!r)
+			r = scan_object(sc, path.ptr, label.ptr, e);
+		n++;
+	}
+	if (sc && !scan_describe(sc, &desc, &(struct err){ 0 }))
+		report_set(im->rep, "scanners", desc);
+	if (!r) {
+		json_t *cl = json_object_get(desc, "clamav"), *ya = json_object_get(desc, "yara");
+
+		report_ok(im->rep, "scan", "%zu objects clean: ClamAV %s with %" JSON_INTEGER_FORMAT
+					   " signatures, YARA %" JSON_INTEGER_FORMAT " rules%s",
+			  n, json_string_value(json_object_get(cl, "engine")) ?: "off",
+			  json_integer_value(json_object_get(cl, "signatures")),
+			  json_integer_value(json_object_get(ya, "rules")), o.external ? ", external scanner" : "");
+	}
+out:
+	scan_close(sc);
+	free(done);
+	buf_release(&db);
+	buf_release(&path);
+	buf_release(&label);
+	return r;
+}
+
 static int step_promote(struct import *im, struct err *e)
 {
 	const struct manifest *m = &im->b.m;
@@ -579,8 +698,16 @@ static int run_checks(struct import *im, struct err *e)
 	r = step_payload(im, e);
 	if (r)
 		goto fail;
+	step = "filetype";
+	r = step_filetype(im, e);
+	if (r)
+		goto fail;
 	step = "vendor";
 	r = step_vendor(im, e);
+	if (r)
+		goto fail;
+	step = "scan";
+	r = step_scan(im, e);
 	if (r)
 		goto fail;
 	return 0;

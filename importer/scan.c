@@ -332,12 +332,14 @@ int scan_check_age(const struct scanner *s, int64_t now, int64_t max_age, struct
 		    "scan-db: cannot tell how old the ClamAV database in '%s' is (no .cvd/.cld "
 		    "header and no generation.json); install it with 'airlock scan-db update DIR'",
 		    s->dbdir);
-	if (now - s->built > max_age)
-		return err_reject(
-		    e,
-		    "scan-db: ClamAV database is %lld days old (limit %lld days); bring a newer "
-		    "one with 'airlock scan-db update'",
-		    (long long)((now - s->built) / DAY), (long long)(max_age / DAY));
+	if (now - s->built > max_age) {
+		char built[TIME_STR];
+
+		time_format(s->built, built);
+		return err_reject(e, "scan-db: ClamAV database is %lld days old (limit %lld days; built %s): stale; "
+				     "bring a newer one with 'airlock scan-db update'",
+				  (long long)((now - s->built) / DAY), (long long)(max_age / DAY), built);
+	}
 	return 0;
 }
 

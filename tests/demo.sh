@@ -85,6 +85,8 @@ heading "import side: site home trusting both officers, threshold 2"
 show 0 airlock --home "$T/import" init --import
 gnupg_register "$T/import/gnupg"
 IMP=$T/import
+# a real site installs ClamAV's databases (main.cvd, daily.cvd) and its YARA rules here
+show 0 airlock --home "$IMP" scan-db update "$AL_FIXTURES/scan"
 show 0 airlock --home "$IMP" trust add --channel demo --threshold 2 "$T/officer-a.asc" "$T/officer-b.asc"
 show 0 airlock --home "$IMP" trust vendor add demovendor "$T/vendor-keyring.gpg"
 

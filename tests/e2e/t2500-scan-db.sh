@@ -5,7 +5,10 @@
 # goes; each update is in the audit log; status says whether an import would
 # accept what is installed.
 . "$(dirname "$0")/test-lib.sh"
-al_import_home
+# a bare import home: al_import_home would install the test database
+IMP=$T/imp
+expect_exit 0 airlock --home "$IMP" init --import
+gnupg_register "$IMP/gnupg"
 
 say "nothing installed: status says imports are refused"
 expect_exit 0 airlock --home "$IMP" scan-db status

@@ -38,6 +38,7 @@ if [ -z "${AIRLOCK:-}" ]; then
 fi
 case "$AIRLOCK" in /*) ;; *) AIRLOCK=$PWD/$AIRLOCK ;; esac
 export AIRLOCK
+AL_FIXTURES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)
 
 AL_MAIN_PID=$BASHPID
 T=$(mktemp -d /tmp/al.XXXXXX)
@@ -154,10 +155,13 @@ al_export_home() {
 	gnupg_register "$EXP/gnupg"
 }
 
+# A new import home with the test scanner database (tests/fixtures/scan: one
+# ClamAV signature and one YARA rule, each matching only a test marker).
 al_import_home() {
 	IMP=${1:-$T/imp}
 	expect_exit 0 airlock --home "$IMP" init --import
 	gnupg_register "$IMP/gnupg"
+	expect_exit 0 airlock --home "$IMP" scan-db update "$AL_FIXTURES/scan"
 }
 
 # al_key NAME [HOME]: prints the new key's fingerprint (40 hex digits, uppercase).

@@ -329,9 +329,8 @@ static void stale_database_is_rejected(void **state)
 	generation(t, o.now - 40 * DAY);
 	o.max_db_age = 30 * DAY;
 	assert_int_equal(scan_open(&s, &o, &e), -AE_REJECT);
-	assert_string_equal(e.msg,
-			    "scan-db: ClamAV database is 40 days old (limit 30 days); bring a newer one "
-			    "with 'airlock scan-db update'");
+	assert_non_null(strstr(e.msg, "scan-db: ClamAV database is 40 days old (limit 30 days; built "));
+	assert_non_null(strstr(e.msg, "): stale; bring a newer one with 'airlock scan-db update'"));
 	err_clear(&e);
 	o.max_db_age = 0;
 	assert_int_equal(scan_open(&s, &o, &e), 0);
@@ -382,7 +381,7 @@ static void cvd_header_build_time_dates_the_database(void **state)
 	/* a fresh install does not make old signatures new */
 	generation(t, o.now);
 	assert_int_equal(scan_open(&s, &o, &e), -AE_REJECT);
-	assert_non_null(strstr(e.msg, "ClamAV database is 40 days old (limit 30 days)"));
+	assert_non_null(strstr(e.msg, "ClamAV database is 40 days old (limit 30 days;"));
 }
 
 static void forged_cvd_is_refused(void **state)
