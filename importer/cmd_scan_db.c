@@ -361,30 +361,6 @@ out:
 	return r;
 }
 
-/* Imports and updates exclude each other: the home's lock, as 'airlock import' takes it. */
-static int lock_home(struct home *h, int *fd, struct err *e)
-{
-	struct buf p;
-	int r = 0;
-
-	buf_init(&p, 8192);
-	r = buf_addf(&p, e, "%s/lock", h->dir);
-	if (r)
-		goto out;
-	*fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		r = err_errno(e, errno, "cannot open '%s'", p.ptr);
-		goto out;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-		r = err_set(e, AE_STATE,
-			    "an import or a scan-db update is running on '%s'; wait for it to finish",
-			    h->dir);
-out:
-	buf_release(&p);
-	return r;
-}
-
 /* --- output -------------------------------------------------------------- */
 
 static const char *jstr(json_t *o, const char *key)
@@ -525,7 +501,7 @@ static int scan_db_update(struct home *h, const char *src, int json, struct err 
 	else
 		r = time_now_or_sde(&u.now, e);
 	if (!r)
-		r = lock_home(h, &lock, e);
+		r = home_lock(h, &lock, e);
 	if (!r)
 		r = update_steps(&u, &s, &desc, e);
 	if (r && u.tmp.len && fs_rm_rf(u.tmp.ptr, &ignore))

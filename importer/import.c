@@ -49,27 +49,6 @@ struct import {
 	uint64_t bytes;
 };
 
-static int lock_home(struct home *h, int *fd, struct err *e)
-{
-	struct buf p;
-	int r = 0;
-
-	buf_init(&p, 8192);
-	r = buf_addf(&p, e, "%s/lock", h->dir);
-	if (r)
-		goto out;
-	*fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		r = err_errno(e, errno, "cannot open '%s'", p.ptr);
-		goto out;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-		r = err_set(e, AE_STATE, "another import is running on '%s'; wait for it to finish", h->dir);
-out:
-	buf_release(&p);
-	return r;
-}
-
 /*
  * The quarantine folder's journal says how far an import got, for the
  * recovery that runs when the next command opens the home after a crash
@@ -698,12 +677,13 @@ static int run_checks(struct import *im, struct err *e)
 	r = step_payload(im, e);
 	if (r)
 		goto fail;
-	step = "filetype";
-	r = step_filetype(im, e);
-	if (r)
-		goto fail;
+	/* the vendor's signatures decide first: a file the vendor did not sign is that, whatever its type */
 	step = "vendor";
 	r = step_vendor(im, e);
+	if (r)
+		goto fail;
+	step = "filetype";
+	r = step_filetype(im, e);
 	if (r)
 		goto fail;
 	step = "scan";
@@ -817,7 +797,7 @@ int import_run(struct home *h, const struct import_opts *o, struct report *rep, 
 	r = report_init(rep, o->media, im.start, e);
 	if (r)
 		goto out;
-	r = lock_home(h, &lockfd, e);
+	r = home_lock(h, &lockfd, e);
 	if (r)
 		goto out;
 	r = fs_mkdtemp(h->quarantine, "import-", &im.qdir, e);

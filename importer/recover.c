@@ -150,23 +150,20 @@ out:
 
 int import_recover(struct home *h, struct err *e)
 {
-	struct buf lockp, sub, rep;
+	struct buf sub, rep;
 	struct dirent *d;
 	DIR *dh = NULL;
-	int fd = -1, r;
+	int fd = -1, r = 0;
 
 	if (h->role != HOME_IMPORT)
 		return 0;
-	buf_init(&lockp, 8192);
 	buf_init(&sub, 8192);
 	buf_init(&rep, 8192);
-	r = buf_addf(&lockp, e, "%s/lock", h->dir);
-	if (r)
-		goto out;
-	fd = open(lockp.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	/* an import running now holds the lock: its folder is not interrupted */
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+	if (home_lock(h, &fd, e)) {
+		err_clear(e);
 		goto out;
+	}
 	dh = opendir(h->quarantine);
 	if (!dh)
 		goto out;
@@ -193,7 +190,6 @@ out:
 		closedir(dh);
 	if (fd >= 0)
 		close(fd);
-	buf_release(&lockp);
 	buf_release(&sub);
 	buf_release(&rep);
 	return r;

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "lib/audit.h"
 #include "lib/buf.h"
@@ -190,4 +193,30 @@ void home_close(struct home *h)
 	free(h->quarantine);
 	free(h->published);
 	memset(h, 0, sizeof(*h));
+}
+
+int home_lock(const struct home *h, int *fd, struct err *e)
+{
+	struct buf p;
+	int r = 0;
+
+	buf_init(&p, 8192);
+	*fd = -1;
+	r = buf_addf(&p, e, "%s/lock", h->dir);
+	if (r)
+		goto out;
+	*fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		r = err_errno(e, errno, "cannot open '%s'", p.ptr);
+		goto out;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		r = err_set(e, AE_STATE, "an import or a scan-db update is running on '%s'; wait for it to finish",
+			    h->dir);
+		close(*fd);
+		*fd = -1;
+	}
+out:
+	buf_release(&p);
+	return r;
 }

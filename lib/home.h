@@ -33,6 +33,12 @@ int home_create(const char *dir, enum home_role role, struct err *e) AL_WUR;
 int home_open(struct home *h, const char *dir, int want, struct err *e) AL_WUR;
 void home_close(struct home *h);
 /*
+ * Take the home's lock file (flock, not waiting): imports, scanner updates
+ * and crash recovery exclude each other.  *fd stays open while held and is
+ * -1 on failure; -AE_STATE when another holds it.
+ */
+int home_lock(const struct home *h, int *fd, struct err *e) AL_WUR;
+/*
  * Run by home_open() once the catalog is open: airlock.c points it at the
  * importer's crash recovery, so that the next command after a crash finds
  * an interrupted import (lib/ cannot call up into importer/ itself).
