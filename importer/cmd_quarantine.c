@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lib/audit.h"
 #include "lib/buf.h"
@@ -28,11 +29,21 @@ struct qentry {
 	char check[64];
 	char reason[512];
 	uint64_t bytes;
+	struct timespec written; /* the report's mtime: orders imports within one second */
 };
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct qentry *)a)->started, ((const struct qentry *)b)->started);
+	const struct qentry *x = a, *y = b;
+	int c = strcmp(x->started, y->started);
+
+	if (c)
+		return c;
+	if (x->written.tv_sec != y->written.tv_sec)
+		return x->written.tv_sec < y->written.tv_sec ? -1 : 1;
+	if (x->written.tv_nsec != y->written.tv_nsec)
+		return x->written.tv_nsec < y->written.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 static uint64_t tree_bytes(const char *dir)
@@ -99,6 +110,8 @@ static int collect(struct home *h, struct qentry **out, size_t *n, struct err *e
 		return err_errno(e, errno, "cannot open '%s'", h->quarantine);
 	buf_init(&p, 8192);
 	while ((d = readdir(dh)) != NULL && *n < MAX_ENTRIES) {
+		struct stat st;
+
 		if (strncmp(d->d_name, "import-", 7) || strlen(d->d_name) >= sizeof(q->name))
 			continue;
 		buf_reset(&p);
@@ -109,6 +122,8 @@ static int collect(struct home *h, struct qentry **out, size_t *n, struct err *e
 			continue; /* an import running now, or one the recovery will handle */
 		snprintf(q[*n].name, sizeof(q[*n].name), "%s", d->d_name);
 		fill_from_report(&q[*n], p.ptr);
+		if (stat(p.ptr, &st) == 0)
+			q[*n].written = st.st_mtim;
 		p.ptr[p.len - sizeof("/report.json") + 1] = '\0';
 		q[*n].bytes = tree_bytes(p.ptr);
 		(*n)++;
