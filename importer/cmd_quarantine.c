@@ -193,21 +193,11 @@ static int q_purge(struct home *h, char **ids, int nids, struct err *e)
 			continue;
 		buf_reset(&p);
 		r = buf_addf(&p, e, "%s/%s", h->quarantine, q[i].name);
+		/* the record first: a purge that is not on the record does not happen */
 		if (!r)
-			r = db_begin(h->db, e);
-		if (!r) {
-			char *detail = NULL;
-
-			r = json_detail(json_pack("{s:s, s:s, s:s}", "media", q[i].media, "check", q[i].check, "reason",
-						  q[i].reason), &detail, e);
-			if (!r)
-				r = audit_append(h->db, "quarantine.purge", q[i].name, detail, e);
-			free(detail);
-			/* the record first: a purge that is not on the record does not happen */
-			r = r ? r : db_commit(h->db, e);
-			if (r)
-				db_rollback(h->db);
-		}
+			r = audit_record(h->db, "quarantine.purge", q[i].name,
+					 json_pack("{s:s, s:s, s:s}", "media", q[i].media, "check", q[i].check, "reason",
+						   q[i].reason), e);
 		if (!r)
 			r = fs_rm_rf(p.ptr, e);
 		if (!r)

@@ -340,25 +340,11 @@ static int remove_old(struct update *u, struct err *e)
 static int record(struct update *u, json_t *desc, struct err *e)
 {
 	json_t *cl = json_object_get(desc, "clamav"), *ya = json_object_get(desc, "yara");
-	char *detail = NULL;
-	int r;
 
-	r = json_detail(json_pack("{s:I, s:o, s:O?, s:O?}", "generation", (json_int_t)u->gen, "files",
-				  files_json(u), "clamav_signatures", json_object_get(cl, "signatures"),
-				  "yara_rules", json_object_get(ya, "rules")),
-			&detail, e);
-	if (!r)
-		r = db_begin(u->h->db, e);
-	if (r)
-		goto out;
-	r = audit_append(u->h->db, "scan-db.update", u->src, detail, e);
-	if (!r)
-		r = db_commit(u->h->db, e);
-	if (r)
-		db_rollback(u->h->db);
-out:
-	free(detail);
-	return r;
+	return audit_record(u->h->db, "scan-db.update", u->src,
+			    json_pack("{s:I, s:o, s:O?, s:O?}", "generation", (json_int_t)u->gen, "files", files_json(u),
+				      "clamav_signatures", json_object_get(cl, "signatures"), "yara_rules",
+				      json_object_get(ya, "rules")), e);
 }
 
 /* --- output -------------------------------------------------------------- */

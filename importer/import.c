@@ -758,26 +758,15 @@ static int set_report_base(struct import *im, int clean, struct buf *base, struc
 /* An operator who overrides the clock does so on the record, before any check runs. */
 static int record_time_override(struct import *im, struct err *e)
 {
-	char at[TIME_STR], clock[TIME_STR], *detail = NULL;
-	int r;
+	char at[TIME_STR], clock[TIME_STR];
 
 	time_format(im->start, at);
 	time_format((int64_t)time(NULL), clock);
 	report_set(im->rep, "time_override", json_pack("{s:s, s:s}", "reference", at, "clock", clock));
 	report_ok(im->rep, "time-override", "reference time %s given with --at; this machine's clock says %s", at,
 		  clock);
-	r = json_detail(json_pack("{s:s, s:s, s:s}", "media", im->o->media, "reference", at, "clock", clock), &detail,
-			e);
-	if (!r)
-		r = db_begin(im->h->db, e);
-	if (!r) {
-		r = audit_append(im->h->db, "import.time-override", im->o->media, detail, e);
-		r = r ? r : db_commit(im->h->db, e);
-		if (r)
-			db_rollback(im->h->db);
-	}
-	free(detail);
-	return r;
+	return audit_record(im->h->db, "import.time-override", im->o->media,
+			    json_pack("{s:s, s:s, s:s}", "media", im->o->media, "reference", at, "clock", clock), e);
 }
 
 int import_run(struct home *h, const struct import_opts *o, struct report *rep, struct buf *report_base,

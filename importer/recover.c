@@ -123,20 +123,9 @@ static int recover_one(struct home *h, const char *dir, struct err *e)
 	r = fs_rm_rf(dir, e);
 	if (r)
 		goto out;
-	r = db_begin(h->db, e);
-	if (!r) {
-		char *detail = NULL;
-
-		r = json_detail(json_pack("{s:s, s:s, s:b, s:I}", "quarantine", dir, "stage", stage, "committed", done,
-					  "objects_removed", (json_int_t)dropped), &detail, e);
-		if (!r)
-			r = audit_append(h->db, done ? "import.finished-after-crash" : "import.interrupted",
-					 media[0] ? media : dir, detail, e);
-		free(detail);
-		r = r ? r : db_commit(h->db, e);
-		if (r)
-			db_rollback(h->db);
-	}
+	r = audit_record(h->db, done ? "import.finished-after-crash" : "import.interrupted", media[0] ? media : dir,
+			 json_pack("{s:s, s:s, s:b, s:I}", "quarantine", dir, "stage", stage, "committed", done,
+				   "objects_removed", (json_int_t)dropped), e);
 	if (!r)
 		fprintf(stderr, "airlock: %s import of '%s' was interrupted (stage %s); %s\n",
 			done ? "an accepted" : "an", media[0] ? media : dir, stage,

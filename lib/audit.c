@@ -1,5 +1,7 @@
 #include "lib/audit.h"
 
+#include <stdlib.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,4 +111,21 @@ int audit_verify(struct db *db, struct audit_report *rep, struct err *e)
 	db_finalize(st);
 	memcpy(rep->head, prev, sizeof(rep->head));
 	return r < 0 ? r : 0;
+}
+
+int audit_record(struct db *db, const char *action, const char *subject, json_t *detail, struct err *e)
+{
+	char *d = NULL;
+	int r = json_detail(detail, &d, e);
+
+	if (!r)
+		r = db_begin(db, e);
+	if (!r) {
+		r = audit_append(db, action, subject, d, e);
+		r = r ? r : db_commit(db, e);
+		if (r)
+			db_rollback(db);
+	}
+	free(d);
+	return r;
 }

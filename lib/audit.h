@@ -6,6 +6,7 @@
 
 #include "lib/db.h"
 #include "lib/err.h"
+#include "lib/json.h"
 
 /*
  * The hash-chained audit log, a table in the catalog.  Each record's hash is
@@ -19,6 +20,13 @@
 /* Append one record.  detail is free text or JSON (may be ""). */
 int audit_append(struct db *db, const char *action, const char *subject, const char *detail,
 		 struct err *e) AL_WUR;
+
+/*
+ * One record in a transaction of its own, for an event that changes nothing
+ * else in the catalog (an override, a purge, a recovery).  detail is a JSON
+ * object, consumed (NULL when jansson ran out of memory: -AE_NOMEM).
+ */
+int audit_record(struct db *db, const char *action, const char *subject, json_t *detail, struct err *e) AL_WUR;
 
 struct audit_report {
 	int64_t records;

@@ -30,23 +30,6 @@
 
 #define REVCERT_MAX ((size_t)1 << 20)
 
-static int audit_tx(struct db *db, const char *action, const char *subject, json_t *detail, struct err *e)
-{
-	char *d = NULL;
-	int r = json_detail(detail, &d, e);
-
-	if (!r)
-		r = db_begin(db, e);
-	if (!r) {
-		r = audit_append(db, action, subject, d, e);
-		r = r ? r : db_commit(db, e);
-		if (r)
-			db_rollback(db);
-	}
-	free(d);
-	return r;
-}
-
 /* airlock trust revoke REVCERT: from now on, signatures by that key count for nothing. */
 static int trust_revoke(struct home *h, const char *file, struct err *e)
 {
@@ -74,7 +57,7 @@ static int trust_revoke(struct home *h, const char *file, struct err *e)
 		if (!ki.revoked)
 			continue;
 		revoked++;
-		r = audit_tx(h->db, "trust.revoke", ki.fpr, json_pack("{s:s, s:s, s:s}", "key", ki.fpr, "uid", ki.uid,
+		r = audit_record(h->db, "trust.revoke", ki.fpr, json_pack("{s:s, s:s, s:s}", "key", ki.fpr, "uid", ki.uid,
 									  "file", file), e);
 		if (r)
 			goto out;
@@ -171,7 +154,7 @@ static int trust_propose(struct home *h, const struct propose_opts *o, struct er
 			r = write_in(o->to, "keys", name, &key, e);
 	}
 	if (!r)
-		r = audit_tx(h->db, "trust.propose", o->channel,
+		r = audit_record(h->db, "trust.propose", o->channel,
 			     json_pack("{s:s, s:I, s:I}", "to", o->to, "threshold", (json_int_t)d.threshold, "signers",
 				       (json_int_t)d.nsigners), e);
 	if (r)
@@ -414,7 +397,7 @@ out:
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		err_clear(e);
 		err_reject(e, "'%s': %s: %s", dir, step, msg);
-		if (audit_tx(h->db, "trust.policy-rejected", dir, json_pack("{s:s}", "reason", msg), &e2))
+		if (audit_record(h->db, "trust.policy-rejected", dir, json_pack("{s:s}", "reason", msg), &e2))
 			fprintf(stderr, "airlock: cannot record the rejection: %s\n", e2.msg);
 	}
 	bundle_close(&b);
