@@ -37,6 +37,27 @@ assert_contains "$T/pc/policy" "threshold 2"
 [ -f "$T/pc/keys/$FPR_C.asc" ] || fail "the change carries no key for the new signer"
 # the site has never seen C's key: it must come from the change itself
 gpg --homedir "$IMP/gnupg" --list-keys "$FPR_C" >/dev/null 2>&1 && fail "the kiosk already knows key C"
+
+say "the same change with another key filed as the new signer's"
+cp -a "$T/pc" "$T/pc-swap"
+cp "$T/m.asc" "$T/pc-swap/keys/$FPR_C.asc"
+expect_exit 3 airlock --home "$IMP" trust apply "$T/pc-swap"
+assert_grep "$ERR" "pc-swap': policy: 'keys/$FPR_C.asc' does not hold exactly the key $FPR_C"
+
+say "an expired change, and one made in the future"
+expect_exit 0 airlock --home "$EXP" trust propose --channel "$CHANNEL" --threshold 1 --to "$T/pc-old" \
+	--sign "$FPR_A" --expires 1s "$T/a.asc"
+SOURCE_DATE_EPOCH=$(($(date +%s) + 10 * 86400)) expect_exit 0 airlock --home "$EXP" trust propose \
+	--channel "$CHANNEL" --threshold 1 --to "$T/pc-future" --sign "$FPR_A" "$T/a.asc"
+sleep 2
+expect_exit 3 airlock --home "$IMP" trust apply "$T/pc-old"
+assert_grep "$ERR" "pc-old': policy: expiry: the change expired at"
+expect_exit 3 airlock --home "$IMP" trust apply "$T/pc-future"
+assert_grep "$ERR" "pc-future': policy: clock: made at .*the clock looks wrong"
+assert_eq "$(sqlite3 "$IMP/catalog.db" "SELECT channel, fpr FROM trust ORDER BY 1, 2; SELECT * FROM channel")" \
+	"$trust_before" "trust after refused changes"
+
+say "the genuine change"
 expect_exit 0 airlock --home "$IMP" trust apply "$T/pc"
 assert_contains "$OUT" "now needs 2 of 2"
 assert_eq "$(sqlite3 "$IMP/catalog.db" "SELECT threshold FROM channel WHERE name = '$CHANNEL'")" 2 threshold
