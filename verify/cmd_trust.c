@@ -17,7 +17,6 @@
 #include "verify/trust.h"
 #include "lib/banned.h"
 
-#define KEYFILE_MAX ((size_t)1 << 20)
 /* more keys than signatures a bundle may carry could never all count */
 #define TRUST_MAX POLICY_MAX_SIGS
 

@@ -28,7 +28,6 @@
 #include "verify/trust.h"
 #include "lib/banned.h"
 
-#define REVCERT_MAX ((size_t)1 << 20)
 
 /* airlock trust revoke REVCERT: from now on, signatures by that key count for nothing. */
 static int trust_revoke(struct home *h, const char *file, struct err *e)
@@ -40,7 +39,7 @@ static int trust_revoke(struct home *h, const char *file, struct err *e)
 	size_t n = 0, i, revoked = 0;
 	int r;
 
-	buf_init(&b, REVCERT_MAX);
+	buf_init(&b, TRUST_KEYFILE_MAX);
 	r = fs_read_file(file, &b, e);
 	if (!r)
 		r = gpg_open(&g, h->gnupg, e);
@@ -113,7 +112,7 @@ static int trust_propose(struct home *h, const struct propose_opts *o, struct er
 
 	buf_init(&text, POLICY_DOC_MAX);
 	buf_init(&sig, BUNDLE_SIG_MAX);
-	buf_init(&key, (size_t)1 << 20);
+	buf_init(&key, TRUST_KEYFILE_MAX);
 	memset(&d, 0, sizeof(d));
 	if (fs_exists(o->to)) {
 		r = err_set(e, AE_EXISTS, "'%s' exists; name a new folder for the policy change", o->to);
@@ -215,7 +214,7 @@ static int provision_signers(struct gpg *g, struct bundle *b, const struct polic
 	size_t i, n;
 	int r = 0;
 
-	buf_init(&key, (size_t)1 << 20);
+	buf_init(&key, TRUST_KEYFILE_MAX);
 	buf_init(&path, 256);
 	for (i = 0; !r && i < d->nsigners; i++) {
 		r = gpg_key_info(g, d->signers[i], &ki, e);

@@ -9,7 +9,6 @@
 
 #include "lib/banned.h"
 
-#define KEYFILE_MAX ((size_t)1 << 20)
 
 int trust_load(struct db *db, const char *channel, char (*fprs)[FPR_LEN + 1], size_t *n,
 		      unsigned *threshold, struct err *e)
@@ -52,7 +51,7 @@ int trust_import_keyfiles(struct gpg *g, char **files, int nfiles, struct trust_
 	size_t n, i, j;
 	int f, r = 0;
 
-	buf_init(&b, KEYFILE_MAX);
+	buf_init(&b, TRUST_KEYFILE_MAX);
 	*nkeys = 0;
 	for (f = 0; f < nfiles; f++) {
 		buf_reset(&b);

@@ -8,6 +8,8 @@
 #include "verify/policy.h"
 
 #define TRUST_MAX_KEYS 256
+/* A public key file, keyring or revocation certificate is read whole, up to this. */
+#define TRUST_KEYFILE_MAX ((size_t)1 << 20)
 
 /*
  * The primary fingerprints a channel trusts and its threshold (channel NULL:
