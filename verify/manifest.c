@@ -768,13 +768,42 @@ static size_t utf8_decode(const unsigned char *p, uint32_t *c)
 	return 4;
 }
 
-/* The folded form: each code point as 8 hex digits, '/' kept, so that byte order still puts "a/" after "a". */
+static size_t utf8_encode(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * The folded form: each code point lowercased, and '/' written as 0x01 (a
+ * byte no valid path holds), so that "a" + separator sorts directly after
+ * "a" and before any longer name.  A code point's lowercase form is at most
+ * one byte longer than itself in UTF-8, so twice the length is room enough.
+ */
 static char *fold_path(const char *path)
 {
 	const unsigned char *p = (const unsigned char *)path;
 	locale_t loc = fold_locale();
-	size_t n = strlen(path), o = 0;
-	char *out = malloc(n * 9 + 1);
+	char *out = malloc(strlen(path) * 2 + 1);
+	size_t o = 0;
 
 	if (!out)
 		return NULL;
@@ -782,15 +811,13 @@ static char *fold_path(const char *path)
 		uint32_t c;
 
 		p += utf8_decode(p, &c);
-		if (c == '/') {
-			out[o++] = '/';
-			continue;
-		}
-		if (c < 0x80)
+		if (c == '/')
+			c = 0x01;
+		else if (c < 0x80)
 			c = (uint32_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
 		else if (loc != (locale_t)0)
 			c = (uint32_t)towlower_l((wint_t)c, loc);
-		o += (size_t)snprintf(out + o, 10, "%08x", (unsigned)c);
+		o += utf8_encode(c, out + o);
 	}
 	out[o] = '\0';
 	return out;
@@ -812,9 +839,8 @@ static int cmp_folded(const void *a, const void *b)
 
 /*
  * Two paths of one source that fold to the same name, or a file whose folded
- * name is a folder of another path.  With each code point written as 8 hex
- * digits, '/' sorts before every continuation, so both cases are neighbours
- * once sorted.
+ * name is a folder of another path.  With '/' folded to 0x01, below every
+ * byte a name may hold, both cases are neighbours once sorted.
  */
 static int check_case_fold(const struct manifest *m, struct err *e)
 {
@@ -843,7 +869,7 @@ static int check_case_fold(const struct manifest *m, struct err *e)
 		const struct manifest_file *a, *b;
 
 		if (strcmp(f[i].source, f[i - 1].source) || strncmp(f[i].fold, f[i - 1].fold, plen) ||
-		    (f[i].fold[plen] != '\0' && f[i].fold[plen] != '/'))
+		    (f[i].fold[plen] != '\0' && f[i].fold[plen] != 0x01))
 			continue;
 		a = &m->files[f[i - 1].idx < f[i].idx ? f[i - 1].idx : f[i].idx];
 		b = &m->files[f[i - 1].idx < f[i].idx ? f[i].idx : f[i - 1].idx];
