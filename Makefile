@@ -4,13 +4,13 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 PKGS    := libarchive gpgme sqlite3 libiso9660 libcdio libzstd libmicrohttpd libcrypto jansson libcurl \
-	libclamav yara libmagic
+	libclamav yara libmagic zlib liblzma
 
 # Debian packages each target needs; `make deps` installs the missing ones as
 # root and otherwise prints the exact apt-get line and stops.
 DEB_BUILD := gcc make pkg-config libarchive-dev libgpgme-dev libsqlite3-dev libiso9660-dev \
 	libcdio-dev libzstd-dev libmicrohttpd-dev libssl-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev \
-	libclamav-dev libyara-dev libmagic-dev
+	libclamav-dev libyara-dev libmagic-dev zlib1g-dev liblzma-dev
 DEB_TEST  := gnupg gpg-agent gpgv xorriso genisoimage zstd tar curl mandoc sqlite3 clang \
 	libclang-rt-14-dev python3 apt dpkg-dev apt-utils xz-utils
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)

@@ -52,6 +52,26 @@ static const struct cmd_def commands[] = {
 	  "install and show the malware scanners' databases" },
 	{ "quarantine", cmd_quarantine, "airlock quarantine list [--json]\nairlock quarantine purge [ID...]",
 	  "list or remove the folders of rejected imports" },
+	{ "group", cmd_group, "airlock group add NAME [--after GROUP]\nairlock group list [--json]\nairlock group remove NAME",
+	  "the computer groups updates roll out through" },
+	{ "pending", cmd_pending, "airlock pending [--group G] [--source S] [--all] [--json]",
+	  "show package versions no decision covers yet" },
+	{ "approve", cmd_approve,
+	  "airlock approve PACKAGE=VERSION... --group G [--source S] [--priority P] [--ref CR]\n"
+	  "airlock approve --bundle N [--channel C] --group G [--priority P] [--ref CR]\n"
+	  "                [--force --reason WHY]",
+	  "approve package versions for a group" },
+	{ "decline", cmd_decline, "airlock decline PACKAGE=VERSION... [--group G] [--source S] --reason WHY [--ref CR]",
+	  "keep package versions out of a group, or out of every group" },
+	{ "unapprove", cmd_unapprove, "airlock unapprove PACKAGE=VERSION... [--group G] [--source S] [--ref CR]",
+	  "withdraw an approval or decline" },
+	{ "auto-approve", cmd_auto_approve,
+	  "airlock auto-approve add --group G --source S [--priority P]\n"
+	  "airlock auto-approve list [--json]\nairlock auto-approve remove --group G --source S",
+	  "approve new versions of a source for a group as they are imported" },
+	{ "status", cmd_status, "airlock status [--json]", "per group: approved, declined, pending and overdue versions" },
+	{ "publish", cmd_publish, "airlock publish [--static DIR] [--json]",
+	  "build every group's signed apt repository and switch to it atomically" },
 	{ "serve", cmd_serve, "airlock serve [--listen ADDR:PORT]", "serve the imported files over HTTP" },
 	{ "verify", cmd_verify, "airlock verify BUNDLE --keyring FILE [--threshold K] [--json]",
 	  "check a bundle's signatures and contents without a site home" },
@@ -65,7 +85,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: airlock [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'airlock COMMAND --help' shows a command's options; 'man airlock-COMMAND' explains it.\n"
 		   "Exit codes: 0 success, 1 error, 2 usage, 3 rejected.\n");
 }

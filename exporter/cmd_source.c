@@ -381,6 +381,9 @@ CMD(source)
 		if (!name_valid(name, strlen(name)))
 			return cmd_usage(ctx, "'%s' is not a valid source name: use a-z, 0-9, '.', '_', '-', "
 					      "starting with a letter or digit, at most 64 characters", name);
+		if (!strcmp(name, "groups") || !strcmp(name, "keys"))
+			return cmd_usage(ctx, "'%s' is reserved for the mirror's published views; choose another name",
+					 name);
 		if (json)
 			return cmd_usage(ctx, "--json belongs to 'source list'");
 		if (!strcmp(verb, "add") && !dir && !apt.url)

@@ -42,5 +42,13 @@ CMD(verify);
 CMD(audit);
 CMD(quarantine);
 CMD(scan_db);
+CMD(group);
+CMD(pending);
+CMD(approve);
+CMD(decline);
+CMD(unapprove);
+CMD(auto_approve);
+CMD(status);
+CMD(publish);
 
 #endif

@@ -34,6 +34,16 @@ static const struct {
 	{ "scan.external", "" },
 	{ "scan.external-timeout", "60s" },
 	{ "scan.filetype", "required" },
+	/* approvals: deadlines by priority (CPNI patch management), docs/operator.md */
+	{ "approve.default-priority", "medium" },
+	{ "approve.deadline.emergency", "24h" },
+	{ "approve.deadline.high", "7d" },
+	{ "approve.deadline.medium", "60d" },
+	{ "approve.deadline.low", "180d" },
+	/* publishing */
+	{ "publish.key", "" },
+	{ "publish.valid-for", "7d" },
+	{ "publish.url", "http://localhost:8080" },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 

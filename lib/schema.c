@@ -40,6 +40,32 @@ const char *const schema_migrations[] = {
 	" codename TEXT NOT NULL, inrelease TEXT NOT NULL, signer TEXT NOT NULL, fetched INTEGER NOT NULL);"
 	/* import side: vendor keyrings provisioned at the site, never taken from a bundle */
 	"CREATE TABLE vendor(name TEXT PRIMARY KEY, fprs TEXT NOT NULL, added INTEGER NOT NULL);",
+	/* 3: the offline mirror (mirror/approve.c, mirror/publish.c) */
+	/* computer groups in rollout order: a group may come after one other */
+	"CREATE TABLE grp(name TEXT PRIMARY KEY, after TEXT REFERENCES grp(name), added INTEGER NOT NULL);"
+	/* every package version an imported apt snapshot carried (index stanza and pool file), first seen where */
+	/* present: carried by the snapshot that serves the source now */
+	"CREATE TABLE package(source TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, arch TEXT NOT NULL,"
+	" snapshot INTEGER NOT NULL REFERENCES snapshot(id), present INTEGER NOT NULL,"
+	" PRIMARY KEY(source, name, version, arch));"
+	"CREATE INDEX package_snapshot ON package(snapshot);"
+	"CREATE TABLE inventoried(snapshot INTEGER PRIMARY KEY REFERENCES snapshot(id));"
+	/* per group ('*': every group, for declines) and package version: approved or declined, by whom, why */
+	"CREATE TABLE decision(grp TEXT NOT NULL, source TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK(state IN ('approved', 'declined')), priority TEXT NOT NULL,"
+	" deadline INTEGER NOT NULL, ref TEXT NOT NULL, reason TEXT NOT NULL, forced INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, time INTEGER NOT NULL, PRIMARY KEY(grp, source, name, version));"
+	"CREATE INDEX decision_version ON decision(source, name, version);"
+	"CREATE TABLE autoapprove(grp TEXT NOT NULL REFERENCES grp(name), source TEXT NOT NULL,"
+	" priority TEXT NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(grp, source));"
+	/* publications: the served one is meta 'publication'; its files (and the last one's by-hash files) */
+	"CREATE TABLE publication(id INTEGER PRIMARY KEY, created INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+	" signer TEXT NOT NULL, files INTEGER NOT NULL);"
+	"CREATE TABLE pubfile(publication INTEGER NOT NULL REFERENCES publication(id), path TEXT NOT NULL,"
+	" object TEXT NOT NULL REFERENCES object(sha256), size INTEGER NOT NULL, PRIMARY KEY(publication, path));"
+	/* compressed forms of a generated index, by the plain index's sha256: publish compresses once */
+	"CREATE TABLE pubcache(plain TEXT NOT NULL, kind TEXT NOT NULL, object TEXT NOT NULL REFERENCES object(sha256),"
+	" size INTEGER NOT NULL, PRIMARY KEY(plain, kind));",
 };
 
 const size_t schema_nmigrations = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -1,5 +1,6 @@
 #include "mirror/catalog.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,25 @@ static const char lookup_sql[] = "SELECT f.object, f.size, f.mode, s.imported FR
 				 " JOIN snapshot s ON s.id = v.snapshot"
 				 " WHERE v.source = ? AND f.path = ?";
 
+/*
+ * The published views (mirror/publish.c) live under two reserved names:
+ * groups/<group>/<source>/... and keys/...; everything else is a source's
+ * upstream view.  The current publication is meta 'publication'.
+ */
+static const char pub_lookup_sql[] = "SELECT p.object, p.size, 0, b.created FROM pubfile p"
+				     " JOIN publication b ON b.id = p.publication"
+				     " WHERE p.publication = (SELECT CAST(value AS INTEGER) FROM meta"
+				     " WHERE key = 'publication') AND p.path = ?2 AND ?1 = ?1";
+
+int catalog_reserved_name(const char *source)
+{
+	return !strcmp(source, "groups") || !strcmp(source, "keys");
+}
+
 struct catalog_reader {
 	struct db *db;
-	struct db_stmt *lookup;
+	struct db_stmt *lookup, *pub_lookup;
+	char path[8192];
 };
 
 /* Run the prepared lookup; the caller resets or finalizes st. */
@@ -50,12 +67,31 @@ out:
 	return ret;
 }
 
+/* "groups" + "a/b" -> "groups/a/b" in out; -AE_NOTFOUND when it does not fit. */
+static int pub_path(const char *source, const char *path, char *out, size_t outlen, struct err *e)
+{
+	int n = snprintf(out, outlen, "%s/%s", source, path);
+
+	if (n < 0 || (size_t)n >= outlen)
+		return err_set(e, AE_NOTFOUND, "'%s/%s' is not served", source, path);
+	return 0;
+}
+
 int catalog_lookup(struct db *db, const char *source, const char *path, struct catalog_hit *hit,
 		   struct err *e)
 {
 	struct db_stmt *st = NULL;
+	char full[8192];
 	int ret;
 
+	if (catalog_reserved_name(source)) {
+		ret = pub_path(source, path, full, sizeof(full), e);
+		if (!ret)
+			ret = db_prepare(db, pub_lookup_sql, &st, e);
+		if (!ret)
+			ret = lookup_with(st, source, full, hit, e);
+		goto out;
+	}
 	ret = db_prepare(db, lookup_sql, &st, e);
 	if (ret)
 		goto out;
@@ -82,6 +118,9 @@ int catalog_reader_open(struct catalog_reader **out, const char *catalog_path, s
 	ret = db_prepare(r->db, lookup_sql, &r->lookup, e);
 	if (ret)
 		goto out;
+	ret = db_prepare(r->db, pub_lookup_sql, &r->pub_lookup, e);
+	if (ret)
+		goto out;
 	*out = r;
 	r = NULL;
 out:
@@ -92,9 +131,18 @@ out:
 int catalog_reader_lookup(struct catalog_reader *r, const char *source, const char *path,
 			  struct catalog_hit *hit, struct err *e)
 {
-	int ret = lookup_with(r->lookup, source, path, hit, e);
+	int ret;
 
-	/* Resetting ends the read transaction, so the next lookup sees newer imports. */
+	if (catalog_reserved_name(source)) {
+		ret = pub_path(source, path, r->path, sizeof(r->path), e);
+		if (ret)
+			return ret;
+		ret = lookup_with(r->pub_lookup, source, r->path, hit, e);
+		db_reset(r->pub_lookup);
+		return ret;
+	}
+	ret = lookup_with(r->lookup, source, path, hit, e);
+	/* Resetting ends the read transaction, so the next lookup sees newer imports and publications. */
 	db_reset(r->lookup);
 	return ret;
 }
@@ -104,6 +152,7 @@ void catalog_reader_close(struct catalog_reader *r)
 	if (!r)
 		return;
 	db_finalize(r->lookup);
+	db_finalize(r->pub_lookup);
 	db_close(r->db);
 	free(r);
 }
@@ -153,6 +202,11 @@ int catalog_check_sources(struct db *db, const struct manifest *m, struct err *e
 	if (ret)
 		goto out;
 	for (i = 0; i < m->nsources; i++) {
+		if (catalog_reserved_name(m->sources[i].name)) {
+			ret = err_reject(e, "source '%s': the name is reserved for the mirror's published views",
+					 m->sources[i].name);
+			goto out;
+		}
 		db_reset(st);
 		ret = db_bind_text(st, 1, m->sources[i].name, e);
 		if (ret)

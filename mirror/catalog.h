@@ -20,6 +20,9 @@ struct catalog_hit {
 	int64_t imported; /* when the serving snapshot was imported, for Last-Modified */
 };
 
+/* 1 for "groups" and "keys": the published views' names, which no source may take. */
+int catalog_reserved_name(const char *source);
+
 /* Resolve a served URL path ("<source>/<path>") to an object. -AE_NOTFOUND if not served. */
 int catalog_lookup(struct db *db, const char *source, const char *path, struct catalog_hit *hit,
 		   struct err *e) AL_WUR;

@@ -595,8 +595,8 @@ int gpg_key_list(struct gpg *g, int secret, int (*cb)(const struct gpg_keyinfo *
 	return r;
 }
 
-int gpg_sign_detached(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *sig,
-		      struct err *e)
+static int sign_mode(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *sig,
+		     gpgme_sig_mode_t mode, struct err *e)
 {
 	gpgme_data_t plain = NULL, out = NULL;
 	gpgme_key_t key = NULL;
@@ -616,7 +616,7 @@ int gpg_sign_detached(struct gpg *g, const char *fpr, const void *data, size_t l
 	if (!gerr)
 		gerr = gpgme_data_new(&out);
 	if (!gerr)
-		gerr = gpgme_op_sign(g->ctx, plain, out, GPGME_SIG_MODE_DETACH);
+		gerr = gpgme_op_sign(g->ctx, plain, out, mode);
 	if (gerr) {
 		r = gpg_throw(e, gerr, "cannot sign with key %s", fpr);
 		goto out;
@@ -642,6 +642,17 @@ out:
 	if (key)
 		gpgme_key_unref(key);
 	return r;
+}
+
+int gpg_sign_detached(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *sig,
+		      struct err *e)
+{
+	return sign_mode(g, fpr, data, len, sig, GPGME_SIG_MODE_DETACH, e);
+}
+
+int gpg_sign_clear(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *out, struct err *e)
+{
+	return sign_mode(g, fpr, data, len, out, GPGME_SIG_MODE_CLEAR, e);
 }
 
 static int b64_value(unsigned char c)

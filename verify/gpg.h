@@ -52,6 +52,9 @@ int gpg_key_list(struct gpg *g, int secret, int (*cb)(const struct gpg_keyinfo *
 /* Armored detached signature over data by the key fpr, appended to sig. */
 int gpg_sign_detached(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *sig,
 		      struct err *e) AL_WUR;
+/* The Release -> InRelease step: data clearsigned (armored text) by fpr's secret key into out. */
+int gpg_sign_clear(struct gpg *g, const char *fpr, const void *data, size_t len, struct buf *out,
+		   struct err *e) AL_WUR;
 
 /*
  * Verify one detached signature file over data and describe it in res
