@@ -7,6 +7,7 @@
 #include "lib/home.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "mirror/approve.h"
 #include "lib/banned.h"
 
 CMD(import)
@@ -62,7 +63,20 @@ CMD(import)
 	} else if (r) {
 		rc = cmd_fail(ctx, &e, 0);
 	} else {
+		uint64_t added = 0;
+
 		rc = 0;
+		/*
+		 * The import is committed; reading the new apt indexes into the
+		 * inventory (and applying the auto-approve rules) is the mirror's
+		 * bookkeeping.  If it fails, every mirror command retries it.
+		 */
+		if (!o.dry_run && approve_sync(&h, &added, &e)) {
+			fprintf(stderr, "airlock: warning: %s; 'airlock pending' retries it\n", e.msg);
+		} else if (added && !json && !o.quiet) {
+			printf("%llu new package version%s for the mirror: 'airlock pending' lists them\n",
+			       (unsigned long long)added, added == 1 ? "" : "s");
+		}
 	}
 	report_release(&rep);
 	buf_release(&base);
