@@ -64,7 +64,7 @@ cat "$T/officer-a.asc" "$T/officer-b.asc" >"$T/officers.asc"
 heading "register the sources: a folder, and the vendor's apt repository"
 show 0 airlock --home "$EXP" source add tools --dir "$T/tools"
 show 0 airlock --home "$EXP" source add vendor --apt "$HTTPD_URL/vendor" --suite stable-updates \
-	--keyring "$T/vendor-keyring.gpg" --package air-tools --with-depends
+	--keyring "$T/vendor-keyring.gpg" --package air-tools --package hello-air=1.0-1 --with-depends
 
 heading "fetch: the vendor's InRelease, index and packages, each verified"
 show 0 airlock --home "$EXP" fetch vendor
@@ -162,6 +162,39 @@ echo "    source tree: $want2"
 echo "    served:      $got"
 [ "$want2" = "$got" ] || fail "the served file is not the 1.1 one"
 
+heading "the offline mirror: the site's publishing key and two computer groups"
+show 0 airlock --home "$IMP" key generate --name "Plant A mirror"
+show 0 airlock --home "$IMP" group add test
+show 0 airlock --home "$IMP" group add pilot --after test
+show 0 airlock --home "$IMP" pending
+
+heading "approve: hello-air 1.0-1 for both groups, the 1.0-2 update for test only"
+show 0 airlock --home "$IMP" approve hello-air=1.0-1 --group test --ref RFC-1
+show 0 airlock --home "$IMP" approve hello-air=1.0-1 --group pilot --ref RFC-1
+show 0 airlock --home "$IMP" approve hello-air=1.0-2 --group test --priority emergency --ref RFC-2291
+heading "pilot comes after test: approving there first is refused"
+show 1 airlock --home "$IMP" approve air-tools=1.0-1 --group pilot
+show 0 airlock --home "$IMP" status
+
+heading "publish: a site-signed apt repository per group, switched atomically"
+show 0 airlock --home "$IMP" publish
+show 0 curl -sS -f -o "$T/site.asc" "$SERVER_URL/keys/site.asc"
+gpg --batch --yes --dearmor -o "$T/site.gpg" "$T/site.asc" 2>/dev/null || fail "cannot dearmor the site key"
+show 0 curl -sS -f "$SERVER_URL/groups/pilot/vendor.sources"
+
+heading "two clients in two groups see different approved versions"
+declare -A seen
+for g in test pilot; do
+	GLINE="deb [signed-by=$T/site.gpg] $SERVER_URL/groups/$g/vendor stable-updates main"
+	echo "    $g client: ${GLINE//$T/\$DEMO}"
+	show 0 "$APTC" "$T/client-$g" "$GLINE" "$T/site.gpg" update
+	show 0 "$APTC" "$T/client-$g" "$GLINE" "$T/site.gpg" apt-cache policy hello-air
+	seen[$g]=$(awk '/Candidate:/ { print $2 }' "$OUT")
+	echo "    $g client would install hello-air ${seen[$g]}"
+done
+[ "${seen[test]}" = 1.0-2 ] || fail "the test client sees hello-air '${seen[test]}', not 1.0-2"
+[ "${seen[pilot]}" = 1.0-1 ] || fail "the pilot client sees hello-air '${seen[pilot]}', not 1.0-1"
+
 heading "audit logs"
 show 0 airlock --home "$EXP" audit verify
 show 0 airlock --home "$IMP" audit verify
@@ -176,6 +209,7 @@ ok_line "served bytes equal the source (sha256 ${want:0:16}...)"
 ok_line "tampered 1.1 image rejected with exit 3; 1.0 still served"
 ok_line "genuine 1.1 image accepted; the new version served"
 ok_line "apt-get verified the vendor's InRelease via the mirror and installed air-tools"
+ok_line "groups test and pilot: site-signed repositories, hello-air ${seen[test]} vs ${seen[pilot]}"
 ok_line "audit logs intact on both sides"
 stop_server
 [ "$SERVER_RC" = 0 ] || fail "the server exited with $SERVER_RC"
