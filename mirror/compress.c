@@ -11,11 +11,13 @@
 
 #define OUTBUF ((size_t)256 << 10)
 /*
- * xz preset 3: apt's indexes are text that compresses well at any level;
- * -3 is several times faster than the default -6 for a few percent more
- * bytes, which keeps publishing a whole suite's index in seconds.
+ * xz preset 1: apt's indexes are text that compresses well at any level.
+ * On Debian's 50 MB main index -1 takes ~3.5 s where -3 takes ~13 s and
+ * the default -6 longer still (bench/publish), for about a tenth more
+ * bytes; that keeps publishing a whole suite in seconds.  Unchanged
+ * indexes are never compressed twice (pubcache).
  */
-#define XZ_PRESET 3
+#define XZ_PRESET 1
 
 struct compressor {
 	enum compress_kind kind;
