@@ -63,7 +63,7 @@ static const struct cmd_def commands[] = {
 	  "approve package versions for a group" },
 	{ "decline", cmd_decline, "airlock decline PACKAGE=VERSION... [--group G] [--source S] --reason WHY [--ref CR]",
 	  "keep package versions out of a group, or out of every group" },
-	{ "unapprove", cmd_unapprove, "airlock unapprove PACKAGE=VERSION... [--group G] [--source S] [--ref CR]",
+	{ "unapprove", cmd_unapprove, "airlock unapprove PACKAGE=VERSION... [--group G] [--source S] [--ref CR] [--reason WHY]",
 	  "withdraw an approval or decline" },
 	{ "auto-approve", cmd_auto_approve,
 	  "airlock auto-approve add --group G --source S [--priority P]\n"

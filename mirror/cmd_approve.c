@@ -105,7 +105,7 @@ static int bundle_snapshot(struct db *db, uint64_t seq, const char *channel, int
 	if (r < 0)
 		return r;
 	if (!n)
-		return err_set(e, AE_NOTFOUND, "no imported bundle %llu%s%s; see 'airlock audit list' for imports",
+		return err_set(e, AE_NOTFOUND, "no imported bundle %llu%s%s; see 'airlock audit log' for imports",
 			       (unsigned long long)seq, channel ? " in channel " : "", channel ? channel : "");
 	if (n > 1)
 		return err_set(e, AE_USAGE, "several channels have a bundle %llu; say which with --channel",

@@ -64,6 +64,10 @@ CMD(publish)
 		       (long long)res.publication, (unsigned long long)res.views, (unsigned long long)res.packages,
 		       res.signer);
 		printf("valid until %s: publish again before then (clients refuse an expired Release)\n", until);
+		if (static_dir)
+			printf("static tree: %s/current -> .airlock/gen-%lld%s\n", static_dir, (long long)res.publication,
+			       res.static_copied ? " (copied: the folder is on another file system than the store)"
+						 : " (hard links into the store)");
 	}
 	return 0;
 }

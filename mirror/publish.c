@@ -815,7 +815,7 @@ int publish_run(struct home *h, const char *static_dir, struct publish_result *r
 		in_tx = 0;
 	crash_point("publish.committed");
 	if (!r && static_dir)
-		r = publish_static(h, p.id, static_dir, e);
+		r = publish_static(h, p.id, static_dir, &res->static_copied, e);
 out:
 	if (in_tx)
 		db_rollback(h->db);
@@ -904,7 +904,7 @@ static void prune_trees(const char *base, const char *keep, const char *old)
 	buf_release(&p);
 }
 
-int publish_static(struct home *h, int64_t id, const char *dir, struct err *e)
+int publish_static(struct home *h, int64_t id, const char *dir, uint64_t *copied_out, struct err *e)
 {
 	struct db_stmt *st = NULL;
 	struct buf gen, src, dst, link_tmp, link_path, base;
@@ -962,9 +962,8 @@ int publish_static(struct home *h, int64_t id, const char *dir, struct err *e)
 	/* older trees than the previous one go; the previous stays for clients mid-update */
 	if (!r)
 		prune_trees(buf_str(&base), name, old);
-	if (!r)
-		printf("static tree: %s/current -> .airlock/%s%s\n", dir, name,
-		       copied ? " (copied: the folder is on another file system than the store)" : " (hard links)");
+	if (!r && copied_out)
+		*copied_out = (uint64_t)copied;
 out:
 	buf_release(&gen);
 	buf_release(&src);

@@ -27,6 +27,7 @@ struct publish_result {
 	uint64_t packages; /* stanzas published, over all views */
 	char signer[41];
 	int64_t valid_until;
+	uint64_t static_copied; /* with a static tree: files copied, not hard-linked */
 };
 
 /* static_dir: also write the publication as a plain tree there (NULL: not). */
@@ -36,6 +37,6 @@ int publish_run(struct home *h, const char *static_dir, struct publish_result *r
  * Materialise publication id (with the upstream view) under dir as
  * dir/.airlock/gen-<id>, then point dir/current at it in one rename().
  */
-int publish_static(struct home *h, int64_t id, const char *dir, struct err *e) AL_WUR;
+int publish_static(struct home *h, int64_t id, const char *dir, uint64_t *copied, struct err *e) AL_WUR;
 
 #endif
