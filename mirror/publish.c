@@ -252,7 +252,8 @@ static int approved_load(struct db *db, const char *group, const char *source, s
 	db_finalize(st);
 	if (r < 0)
 		return r;
-	qsort(a->v, a->n, sizeof(*a->v), cmp_nv);
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), cmp_nv);
 	return 0;
 }
 
