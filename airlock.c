@@ -72,7 +72,9 @@ static const struct cmd_def commands[] = {
 	{ "status", cmd_status, "airlock status [--json]", "per group: approved, declined, pending and overdue versions" },
 	{ "publish", cmd_publish, "airlock publish [--static DIR] [--json]",
 	  "build every group's signed apt repository and switch to it atomically" },
-	{ "serve", cmd_serve, "airlock serve [--listen ADDR:PORT]", "serve the imported files over HTTP" },
+	{ "serve", cmd_serve,
+	  "airlock serve [--listen ADDR:PORT] [--access-log FILE] [--max-connections N] [--max-per-ip N]\n"
+	  "              [--timeout SECONDS] [--threads N] [--user NAME]", "serve the imported files over HTTP" },
 	{ "verify", cmd_verify, "airlock verify BUNDLE --keyring FILE [--threshold K] [--json]",
 	  "check a bundle's signatures and contents without a site home" },
 	{ "audit", cmd_audit, "airlock audit verify [--json]\nairlock audit log [--json]",

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,20 +28,50 @@
 #define DECODED_MAX (1 + MANIFEST_MAX_NAME + 1 + MANIFEST_MAX_PATH + 1)
 #define HTTP_DATE 32
 #define LOG_URL_MAX 1024
+#define SAY_MAX 2048
 
-#define DEFAULT_CONN_LIMIT 1024
+#define DEFAULT_CONN_LIMIT SERVE_DEFAULT_CONNECTIONS
 /* wrk -c64 from one host is the benchmark: the per-address cap stays above it. */
 #define DEFAULT_PER_IP_LIMIT 256
 #define DEFAULT_TIMEOUT 30
 /* Request line and headers live in this pool; the body is never copied into it. */
 #define CONN_MEMORY_LIMIT ((size_t)64 << 10)
 
+/*
+ * The access log: lines go out one write() each on an O_APPEND descriptor,
+ * so that they never interleave with each other or with another writer's.
+ * For a file, the lines this process wrote since it opened the file (a
+ * segment) are counted and hashed as they are written, under the same lock,
+ * so the hash covers exactly the bytes in the file's order.
+ */
+struct access_log {
+	pthread_mutex_t mu;
+	int mu_ok;
+	int fd;		  /* STDERR_FILENO without a file; -1 until server_run() opens it */
+	int dir_fd;	  /* the file's folder, opened by server_open(); -1 without a file */
+	char *path;	  /* absolute; NULL without a file */
+	const char *name; /* the last component of path */
+	struct sha256 h;  /* the segment's hash, initialised while fd is a file */
+	uint64_t lines, bytes;
+	int failed; /* a write failed: said once per segment */
+};
+
 struct server {
 	struct MHD_Daemon *daemon;
 	char *store;
 	char *catalog;
-	FILE *log;
+	int store_fd;  /* the store folder: objects are opened below it, never by full path */
+	int listen_fd; /* ours before server_run() and again once quiesced; -1 while MHD has it */
+	int quiesced;
 	char url[96];
+	unsigned threads, conn_limit, per_ip_limit, timeout;
+	struct access_log log;
+	int (*anchor)(void *cls, const char *path, const struct serve_log_segment *seg, struct err *e);
+	void *anchor_cls;
+
+	/* Counted by the MHD callbacks, read by the accept policy and server_load(). */
+	atomic_uint connections;
+	atomic_uint requests;
 
 	/* Idle catalog readers (read-only connections); a worker borrows one per request. */
 	pthread_mutex_t mu;
@@ -343,7 +375,19 @@ static int http_date_parse(const char *s, int64_t *t)
 
 /* ---- the catalog connection pool ---- */
 
-static struct catalog_reader *pool_get(struct server *s, struct err *e)
+/*
+ * The readers are all opened and probed by server_open(), before the caller
+ * drops privileges, and never reopened.  An unprivileged server could not
+ * open catalog.db again (the site home is not its own), and a read-only WAL
+ * connection also needs the -wal file and the shared-memory index (-shm)
+ * opened read-write.  A probed reader holds all three open, and in WAL mode
+ * keeps a shared lock on the database, which stops any writer's close from
+ * deleting them; each lookup is still its own read transaction, so imports
+ * committed later are seen.  One reader per worker thread is enough: a
+ * worker runs one request at a time.  A lookup that failed leaves its reader
+ * reset and usable, so it goes back to the pool like any other.
+ */
+static struct catalog_reader *pool_get(struct server *s)
 {
 	struct catalog_reader *r = NULL;
 
@@ -351,22 +395,17 @@ static struct catalog_reader *pool_get(struct server *s, struct err *e)
 	if (s->nidle)
 		r = s->idle[--s->nidle];
 	pthread_mutex_unlock(&s->mu);
-	if (!r && catalog_reader_open(&r, s->catalog, e))
-		r = NULL;
 	return r;
 }
 
-/* Return a connection; one that failed is closed so that the next request starts afresh. */
-static void pool_put(struct server *s, struct catalog_reader *r, int healthy)
+static void pool_put(struct server *s, struct catalog_reader *r)
 {
-	if (healthy) {
-		pthread_mutex_lock(&s->mu);
-		if (s->nidle < s->cap) {
-			s->idle[s->nidle++] = r;
-			r = NULL;
-		}
-		pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->mu);
+	if (s->nidle < s->cap) {
+		s->idle[s->nidle++] = r;
+		r = NULL;
 	}
+	pthread_mutex_unlock(&s->mu);
 	catalog_reader_close(r);
 }
 
@@ -379,6 +418,45 @@ struct req {
 	uint64_t bytes;
 	unsigned status;
 };
+
+/* All of p, retrying on EINTR and short writes; how much went out, and errno in *err if not all. */
+static size_t write_all(int fd, const char *p, size_t n, int *err)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	*err = 0;
+	while (off < n) {
+		w = write(fd, p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*err = w < 0 ? errno : EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	return off;
+}
+
+/* A message on stderr in one write(), so that it never splits an access log line written there. */
+AL_PRINTF(1, 2) static void say(const char *fmt, ...)
+{
+	char line[SAY_MAX];
+	va_list ap;
+	size_t n;
+	int r, err;
+
+	va_start(ap, fmt);
+	r = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	n = (size_t)r < sizeof(line) - 1 ? (size_t)r : sizeof(line) - 2;
+	if (n == 0 || line[n - 1] != '\n')
+		line[n++] = '\n';
+	(void)write_all(STDERR_FILENO, line, n, &err);
+}
 
 /* Bytes that could forge a log line or split a field are written as %XX. */
 static void log_escape(const char *in, char *out, size_t outlen)
@@ -401,6 +479,29 @@ static void log_escape(const char *in, char *out, size_t outlen)
 		n += 3;
 	}
 	out[n] = '\0';
+}
+
+static void log_write(struct server *s, const char *line, size_t n)
+{
+	struct access_log *l = &s->log;
+	size_t done;
+	int err, tell = 0;
+
+	pthread_mutex_lock(&l->mu);
+	done = write_all(l->fd, line, n, &err);
+	if (l->path) {
+		sha256_update(&l->h, line, done);
+		l->bytes += done;
+		l->lines += done == n;
+	}
+	if (err && !l->failed) {
+		l->failed = 1;
+		tell = 1;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (tell)
+		say("airlock: serve: cannot write the access log '%s': %s", l->path ? l->path : "stderr",
+		    strerror(err));
 }
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t outlen)
@@ -431,30 +532,162 @@ static void access_log(struct server *s, struct MHD_Connection *c, const struct 
 	n = snprintf(line, sizeof(line), "%s %s %s %s %s %llu %u\n", when, addr, method, url,
 		     r->object[0] ? r->object : "-", (unsigned long long)r->bytes, r->status);
 	if (n > 0)
-		fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, s->log);
+		log_write(s, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* Internal failures (the request gets a 500) go to the same log, whole lines at a time. */
-static void error_log(struct server *s, const struct req *r, const struct err *e)
+/* Internal failures (the request gets a 500) go to stderr, whole lines at a time. */
+static void error_log(const struct req *r, const struct err *e)
 {
 	char url[LOG_URL_MAX];
 
 	log_escape(r->url, url, sizeof(url));
-	flockfile(s->log);
-	fprintf(s->log, "airlock: serve: %s: %s\n", url, e->msg);
-	funlockfile(s->log);
+	say("airlock: serve: %s: %s", url, e->msg);
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	struct server *s = cls;
+	char msg[SAY_MAX - 32];
+	size_t n;
 
-	flockfile(s->log);
-	fputs("airlock: http: ", s->log);
-	vfprintf(s->log, fmt, ap);
-	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
-		fputc('\n', s->log);
-	funlockfile(s->log);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	say("airlock: http: %s", msg);
+}
+
+/* ---- the access log file and its anchors ---- */
+
+static int log_open_file(struct access_log *l, int *fd, struct err *e)
+{
+	/* By name inside the folder opened at start, so its parents need not admit the server's user. */
+	*fd = openat(l->dir_fd, l->name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (*fd < 0)
+		return err_errno(e, errno, "cannot open the access log '%s'", l->path);
+	return 0;
+}
+
+/* Under the lock: close the books of the current segment and start the next one's. */
+static void segment_take(struct access_log *l, struct serve_log_segment *seg)
+{
+	uint8_t d[SHA256_LEN];
+
+	sha256_final(&l->h, d);
+	hex_encode(d, SHA256_LEN, seg->sha256);
+	seg->lines = l->lines;
+	seg->bytes = l->bytes;
+	l->lines = l->bytes = 0;
+	l->failed = 0;
+}
+
+/*
+ * The segment written to fd is complete: make it durable, put its hash on
+ * record, then close fd.  When the record cannot be made, the anchor goes to
+ * the end of the file itself (after the hashed bytes) and to stderr, so that
+ * it still exists somewhere other than the file alone.
+ */
+static void segment_finish(struct server *s, int fd, const struct serve_log_segment *seg)
+{
+	char path[PATH_MAX], line[PATH_MAX + 1536];
+	struct err e;
+	int n, err;
+
+	err_clear(&e);
+	/* fsync fails on a pipe or a terminal, which hold nothing to make durable. */
+	if (fsync(fd) && errno != EINVAL && errno != EROFS)
+		say("airlock: serve: cannot sync the access log '%s': %s", s->log.path, strerror(errno));
+	if (s->anchor && !s->anchor(s->anchor_cls, s->log.path, seg, &e))
+		goto out;
+	if (!s->anchor)
+		err_set(&e, AE_STATE, "no audit log");
+	log_escape(s->log.path, path, sizeof(path));
+	n = snprintf(line, sizeof(line),
+		     "airlock: serve.log '%s' {\"bytes\":%llu,\"lines\":%llu,\"sha256\":\"%s\"}: "
+		     "not in the audit log: %s\n",
+		     path, (unsigned long long)seg->bytes, (unsigned long long)seg->lines, seg->sha256,
+		     e.msg);
+	if (n > 0) {
+		if ((size_t)n >= sizeof(line))
+			n = (int)sizeof(line) - 1;
+		(void)write_all(fd, line, (size_t)n, &err);
+		(void)write_all(STDERR_FILENO, line, (size_t)n, &err);
+	}
+out:
+	close(fd);
+}
+
+int server_reopen_log(struct server *s, struct err *e)
+{
+	struct access_log *l = &s->log;
+	struct serve_log_segment seg;
+	struct sha256 h = {0};
+	int fd = -1, old, ret;
+
+	if (!l->path)
+		return 0;
+	if (l->fd < 0)
+		return err_set(e, AE_STATE, "the access log '%s' is not open", l->path);
+	ret = log_open_file(l, &fd, e);
+	if (ret)
+		goto out;
+	ret = sha256_init(&h, e);
+	if (ret)
+		goto out;
+	pthread_mutex_lock(&l->mu);
+	segment_take(l, &seg);
+	old = l->fd;
+	l->fd = fd;
+	l->h = h;
+	pthread_mutex_unlock(&l->mu);
+	fd = -1;
+	segment_finish(s, old, &seg);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Split path into its folder, opened now, and its last component; record the absolute path. */
+static int log_prepare(struct access_log *l, const char *path, struct err *e)
+{
+	char real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char *dir = NULL;
+	size_t n;
+	int ret;
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
+		ret = err_set(e, AE_USAGE, "the access log '%s' does not name a file", path);
+		goto out;
+	}
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir) {
+		ret = err_set(e, AE_NOMEM, "out of memory");
+		goto out;
+	}
+	l->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (l->dir_fd < 0) {
+		ret = err_errno(e, errno, "cannot open the folder of the access log '%s'", path);
+		goto out;
+	}
+	if (!realpath(dir, real)) {
+		ret = err_errno(e, errno, "cannot resolve the folder of the access log '%s'", path);
+		goto out;
+	}
+	n = strlen(real) + 1 + strlen(name) + 1;
+	l->path = malloc(n);
+	if (!l->path) {
+		ret = err_set(e, AE_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(l->path, n, "%s%s%s", real, strcmp(real, "/") ? "/" : "", name);
+	l->name = strrchr(l->path, '/') + 1;
+	ret = 0;
+out:
+	free(dir);
+	return ret;
 }
 
 /* ---- requests ---- */
@@ -539,24 +772,24 @@ static enum MHD_Result serve_object(struct server *s, struct MHD_Connection *c, 
 	err_clear(&e);
 	buf_init(&file, 8192);
 	memcpy(r->object, hit->object, SHA256_HEX);
-	if (hex_decode(hit->object, SHA256_HEX - 1, sha, SHA256_LEN) ||
-	    store_path(s->store, sha, &file, &e)) {
+	/* "./aa/<hex>", opened below the store folder opened at start (server_open). */
+	if (hex_decode(hit->object, SHA256_HEX - 1, sha, SHA256_LEN) || store_path(".", sha, &file, &e)) {
 		if (!e.code)
 			err_set(&e, AE_DB, "catalog names a malformed object");
 		goto fail;
 	}
-	fd = open(buf_str(&file), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(s->store_fd, buf_str(&file), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		err_errno(&e, errno, "cannot open object '%s'", buf_str(&file));
+		err_errno(&e, errno, "cannot open object '%s%s'", s->store, buf_str(&file) + 1);
 		goto fail;
 	}
 	if (fstat(fd, &st)) {
-		err_errno(&e, errno, "cannot stat object '%s'", buf_str(&file));
+		err_errno(&e, errno, "cannot stat object '%s%s'", s->store, buf_str(&file) + 1);
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != hit->size) {
-		err_set(&e, AE_STATE, "object '%s' is not a %llu-byte file as catalogued", buf_str(&file),
-			(unsigned long long)hit->size);
+		err_set(&e, AE_STATE, "object '%s%s' is not a %llu-byte file as catalogued", s->store,
+			buf_str(&file) + 1, (unsigned long long)hit->size);
 		goto fail;
 	}
 
@@ -616,7 +849,7 @@ static enum MHD_Result serve_object(struct server *s, struct MHD_Connection *c, 
 	ok = respond(s, c, r, status, resp, len, head);
 	goto out;
 fail:
-	error_log(s, r, &e);
+	error_log(r, &e);
 	ok = respond(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, s->r500, sizeof(body500) - 1, head);
 out:
 	if (resp)
@@ -645,16 +878,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		head = 0;
 	else if (!strcmp(method, MHD_HTTP_METHOD_HEAD))
 		head = 1;
-	else /* answered at once, so that no upload is read */
-		return respond(s, c, &r, MHD_HTTP_METHOD_NOT_ALLOWED, s->r405, sizeof(body405) - 1, 0);
+	else
+		head = -1;
 
 	/*
 	 * MHD calls first with the headers alone.  A response queued then would
 	 * make MHD close the connection, so answer on the call after the
 	 * (empty) body to keep the connection alive for the next request.
+	 * From this first call until request_done() the request counts as under
+	 * way, which is what a draining server waits for.
 	 */
 	if (!*req_cls) {
 		*req_cls = s;
+		atomic_fetch_add(&s->requests, 1);
+		if (head < 0) /* answered at once, so that no upload is read */
+			return respond(s, c, &r, MHD_HTTP_METHOD_NOT_ALLOWED, s->r405, sizeof(body405) - 1,
+				       0);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -668,23 +907,60 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (ret || serve_split_path(decoded, &source, &path) || !name_valid(source, strlen(source)))
 		return respond(s, c, &r, MHD_HTTP_NOT_FOUND, s->r404, sizeof(body404) - 1, head);
 
-	cat = pool_get(s, &e);
+	cat = pool_get(s);
 	if (!cat) {
-		error_log(s, &r, &e);
+		err_set(&e, AE_STATE, "no idle catalog reader");
+		error_log(&r, &e);
 		return respond(s, c, &r, MHD_HTTP_INTERNAL_SERVER_ERROR, s->r500, sizeof(body500) - 1, head);
 	}
 	ret = catalog_reader_lookup(cat, source, path, &hit, &e);
-	pool_put(s, cat, ret == 0 || ret == -AE_NOTFOUND);
+	pool_put(s, cat);
 	if (ret == -AE_NOTFOUND)
 		return respond(s, c, &r, MHD_HTTP_NOT_FOUND, s->r404, sizeof(body404) - 1, head);
 	if (ret) {
-		error_log(s, &r, &e);
+		error_log(&r, &e);
 		return respond(s, c, &r, MHD_HTTP_INTERNAL_SERVER_ERROR, s->r500, sizeof(body500) - 1, head);
 	}
 	return serve_object(s, c, &r, head, path, &hit);
 }
 
 /* ---- start and stop ---- */
+
+static void request_done(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+
+	if (*req_cls) {
+		*req_cls = NULL;
+		atomic_fetch_sub(&s->requests, 1);
+	}
+}
+
+static void connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
+			     enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->connections, 1);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&s->connections, 1);
+}
+
+/*
+ * The connection limit.  MHD's own limit is set above it: at its limit MHD
+ * stops accepting, and new clients would wait in the listen backlog with no
+ * answer; here the connection over the limit is accepted and closed at once,
+ * so the client knows.  Workers accepting at the same moment may each let
+ * one more through; MHD's limit, threads higher, bounds that.
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct server *s = cls;
+
+	return atomic_load(&s->connections) < s->conn_limit ? MHD_YES : MHD_NO;
+}
 
 static struct MHD_Response *fixed(const char *body, size_t len, const char *allow)
 {
@@ -758,13 +1034,14 @@ out:
 	return ret;
 }
 
-int server_start(struct server **out, const struct serve_config *cfg, struct err *e)
+int server_open(struct server **out, const struct serve_config *cfg, struct err *e)
 {
 	struct server *s = NULL;
-	struct catalog_reader *probe = NULL;
-	unsigned threads, flags;
+	struct catalog_reader *r = NULL;
+	struct catalog_hit hit;
+	unsigned i;
 	long ncpu;
-	int fd = -1, ret;
+	int ret;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -772,7 +1049,20 @@ int server_start(struct server **out, const struct serve_config *cfg, struct err
 		ret = err_set(e, AE_NOMEM, "out of memory");
 		goto out;
 	}
-	s->log = cfg->log ? cfg->log : stderr;
+	s->store_fd = s->listen_fd = s->log.dir_fd = -1;
+	s->log.fd = cfg->access_log ? -1 : STDERR_FILENO;
+	atomic_init(&s->connections, 0);
+	atomic_init(&s->requests, 0);
+	s->anchor = cfg->anchor;
+	s->anchor_cls = cfg->anchor_cls;
+	s->conn_limit = cfg->conn_limit ? cfg->conn_limit : DEFAULT_CONN_LIMIT;
+	s->per_ip_limit = cfg->per_ip_limit ? cfg->per_ip_limit : DEFAULT_PER_IP_LIMIT;
+	s->timeout = cfg->timeout ? cfg->timeout : DEFAULT_TIMEOUT;
+	s->threads = cfg->threads;
+	if (!s->threads) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		s->threads = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	}
 	s->store = strdup(cfg->store);
 	s->catalog = strdup(cfg->catalog);
 	if (!s->store || !s->catalog) {
@@ -784,24 +1074,42 @@ int server_start(struct server **out, const struct serve_config *cfg, struct err
 		goto out;
 	}
 	s->mu_ok = 1;
-
-	threads = cfg->threads;
-	if (!threads) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	if (pthread_mutex_init(&s->log.mu, NULL)) {
+		ret = err_set(e, AE_NOMEM, "cannot create a mutex");
+		goto out;
 	}
-	/* At most one request per worker at a time, so that many connections suffice. */
-	s->cap = threads;
+	s->log.mu_ok = 1;
+
+	/* Open and probe every reader now: see pool_get(). */
+	s->cap = s->threads;
 	s->idle = calloc(s->cap, sizeof(*s->idle));
 	if (!s->idle) {
 		ret = err_set(e, AE_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Fail now, not on the first request, when the catalog cannot be read. */
-	ret = catalog_reader_open(&probe, s->catalog, e);
-	if (ret)
+	for (i = 0; i < s->cap; i++) {
+		ret = catalog_reader_open(&r, s->catalog, e);
+		if (ret)
+			goto out;
+		/* A lookup maps the WAL index and opens the -wal file; no source is named "-". */
+		ret = catalog_reader_lookup(r, "-", "-", &hit, e);
+		if (ret && ret != -AE_NOTFOUND)
+			goto out;
+		err_clear(e);
+		pool_put(s, r);
+		r = NULL;
+	}
+
+	s->store_fd = open(s->store, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->store_fd < 0) {
+		ret = err_errno(e, errno, "cannot open the store '%s'", s->store);
 		goto out;
-	pool_put(s, probe, 1);
+	}
+	if (cfg->access_log) {
+		ret = log_prepare(&s->log, cfg->access_log, e);
+		if (ret)
+			goto out;
+	}
 
 	s->r400 = fixed(body400, sizeof(body400) - 1, NULL);
 	s->r404 = fixed(body404, sizeof(body404) - 1, NULL);
@@ -812,35 +1120,67 @@ int server_start(struct server **out, const struct serve_config *cfg, struct err
 		goto out;
 	}
 
-	ret = listen_on(s, cfg->listen, &fd, e);
+	ret = listen_on(s, cfg->listen, &s->listen_fd, e);
 	if (ret)
 		goto out;
-
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
-	s->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
-	    fd,
-	    /* 1 would only draw a warning from MHD: 0 means the polling thread does the work. */
-	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
-	    cfg->conn_limit ? cfg->conn_limit : (unsigned)DEFAULT_CONN_LIMIT,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    cfg->per_ip_limit ? cfg->per_ip_limit : (unsigned)DEFAULT_PER_IP_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout ? cfg->timeout : (unsigned)DEFAULT_TIMEOUT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
-	    NULL, MHD_OPTION_END);
-	if (!s->daemon) {
-		ret = err_set(e, AE_IO, "cannot start the HTTP server on '%s'", cfg->listen);
-		goto out;
-	}
-	fd = -1; /* MHD_stop_daemon closes it */
 	*out = s;
 	s = NULL;
 	ret = 0;
 out:
+	catalog_reader_close(r);
+	server_stop(s);
+	return ret;
+}
+
+int server_run(struct server *s, struct err *e)
+{
+	unsigned flags;
+	int fd = -1, ret;
+
+	if (s->daemon)
+		return err_set(e, AE_STATE, "the server is running already");
+	if (s->log.path) {
+		ret = log_open_file(&s->log, &fd, e);
+		if (ret)
+			goto out;
+		ret = sha256_init(&s->log.h, e);
+		if (ret)
+			goto out;
+		s->log.fd = fd;
+		fd = -1;
+	}
+
+	/* MHD_USE_ITC: server_quiesce() needs it with worker threads. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+	/*
+	 * The socket is MHD's from here on, even if the start fails (whether MHD
+	 * closes it then is not documented: a leak before exit beats a double close).
+	 */
+	fd = s->listen_fd;
+	s->listen_fd = -1;
+	s->daemon = MHD_start_daemon(
+	    flags, 0, accept_policy, s, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    /* above ours, which accept_policy() enforces */
+	    MHD_OPTION_CONNECTION_LIMIT, s->conn_limit + s->threads, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    s->per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    CONN_MEMORY_LIMIT, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_done, s, MHD_OPTION_NOTIFY_CONNECTION, connection_event, s,
+	    /*
+	     * Last: one thread means no pool, and MHD warns about a pool of 0 or 1,
+	     * so the list ends here (MHD reads no further than MHD_OPTION_END).
+	     */
+	    s->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, s->threads, MHD_OPTION_END);
+	fd = -1;
+	if (!s->daemon) {
+		ret = err_set(e, AE_IO, "cannot start the HTTP server on '%s'", s->url);
+		goto out;
+	}
+	ret = 0;
+out:
 	if (fd >= 0)
 		close(fd);
-	server_stop(s);
 	return ret;
 }
 
@@ -849,14 +1189,70 @@ const char *server_url(const struct server *s)
 	return s->url;
 }
 
+const char *server_log_path(const struct server *s)
+{
+	return s->log.path;
+}
+
+int server_quiesce(struct server *s)
+{
+	MHD_socket fd;
+
+	if (!s->daemon || s->quiesced)
+		return -1;
+	fd = MHD_quiesce_daemon(s->daemon);
+	if (fd == MHD_INVALID_SOCKET)
+		return -1;
+	s->quiesced = 1;
+	s->listen_fd = fd;
+	/*
+	 * MHD no longer polls the socket, but the kernel would still complete
+	 * handshakes into its backlog and leave those clients waiting.  Shut
+	 * down, a listening socket stops listening (Linux): new connections are
+	 * refused at once and clients can go elsewhere.  The descriptor stays
+	 * valid, so a worker still inside accept() gets an error, not another file.
+	 */
+	shutdown(fd, SHUT_RDWR);
+	return 0;
+}
+
+void server_load(struct server *s, unsigned *requests, unsigned *connections)
+{
+	const union MHD_DaemonInfo *di = NULL;
+
+	*requests = atomic_load(&s->requests);
+	if (s->daemon)
+		di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	*connections = di ? di->num_connections : atomic_load(&s->connections);
+}
+
 void server_stop(struct server *s)
 {
+	struct serve_log_segment seg;
 	size_t i;
+	int fd;
 
 	if (!s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	/* MHD closes the socket unless it was quiesced, when it handed it back to us. */
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	/* No worker is left to write: the last segment is complete. */
+	if (s->log.path && s->log.fd >= 0) {
+		segment_take(&s->log, &seg);
+		fd = s->log.fd;
+		s->log.fd = -1;
+		segment_finish(s, fd, &seg);
+	}
+	if (s->log.dir_fd >= 0)
+		close(s->log.dir_fd);
+	free(s->log.path);
+	if (s->log.mu_ok)
+		pthread_mutex_destroy(&s->log.mu);
+	if (s->store_fd >= 0)
+		close(s->store_fd);
 	for (i = 0; i < s->nidle; i++)
 		catalog_reader_close(s->idle[i]);
 	free(s->idle);
