@@ -144,22 +144,6 @@ static void cfg_free(struct apt_cfg *c)
 	json_decref(c->json);
 }
 
-static int parent_dirs(const char *path, struct err *e)
-{
-	char *dup = strdup(path), *slash;
-	int r = 0;
-
-	if (!dup)
-		return err_set(e, AE_NOMEM, "out of memory");
-	slash = strrchr(dup, '/');
-	if (slash) {
-		*slash = '\0';
-		r = fs_mkdirs(dup, 0755, e);
-	}
-	free(dup);
-	return r;
-}
-
 /* One download, verified; msg names the source. */
 static int fetch_one(const char *url, const char *dest, uint64_t max, uint64_t size, const uint8_t *sha,
 		     const struct apt_fetch_opts *ao, uint64_t *downloaded, struct err *e)
@@ -177,7 +161,7 @@ static int fetch_one(const char *url, const char *dest, uint64_t max, uint64_t s
 		it.has_sha256 = 1;
 		memcpy(it.sha256, sha, SHA256_LEN);
 	}
-	r = parent_dirs(dest, e);
+	r = fs_parent_dirs(dest, e);
 	if (!r)
 		r = fetch_run(&it, 1, &o, e);
 	*downloaded += it.got_size;
@@ -281,16 +265,6 @@ static const struct apt_release_file *pick_index(const struct apt_release *rel, 
 	}
 	err_set(e, AE_NOTFOUND, "the Release lists no Packages index for %s/binary-%s", comp, arch);
 	return NULL;
-}
-
-/* Hard-link dst to src, creating folders; by-hash copies cost no bytes on the media (one object). */
-static int link_into(const char *src, const char *dst, struct err *e)
-{
-	int r = parent_dirs(dst, e);
-
-	if (!r && link(src, dst) < 0 && errno != EEXIST)
-		r = err_errno(e, errno, "cannot link '%s'", dst);
-	return r;
 }
 
 static int write_provenance(const char *tree, const char *name, const struct apt_cfg *c,
@@ -459,7 +433,7 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 			buf_reset(&p2);
 			if ((r = buf_addf(&p2, e, "%s/dists/%s/%s/binary-%s/by-hash/SHA256/%s", fresh.ptr, c.suite,
 					  c.components[i], c.archs[j], hex)) ||
-			    (r = link_into(p1.ptr, p2.ptr, e)))
+			    (r = fs_link(p1.ptr, p2.ptr, NULL, e)))
 				goto out;
 			if (have_ix) {
 				/* one index is what this version selects from; more would need merging */
@@ -513,7 +487,7 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 			if (r)
 				goto out;
 			if (!memcmp(d, pk->sha256, SHA256_LEN)) {
-				r = link_into(p2.ptr, p1.ptr, e);
+				r = fs_link(p2.ptr, p1.ptr, NULL, e);
 				if (r)
 					goto out;
 				kept = 1;
@@ -531,7 +505,7 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 			if (r)
 				goto out;
 			if (!memcmp(d, pk->sha256, SHA256_LEN)) {
-				r = parent_dirs(p1.ptr, e);
+				r = fs_parent_dirs(p1.ptr, e);
 				if (!r && rename(p2.ptr, p1.ptr) < 0)
 					r = err_errno(e, errno, "cannot move '%s' into the tree", p2.ptr);
 				if (r)
@@ -554,9 +528,9 @@ int apt_fetch_source(struct home *h, const char *name, const struct apt_fetch_op
 				r = err_set(e, AE_NOMEM, "out of memory");
 				goto out;
 			}
-			r = parent_dirs(p2.ptr, e);
+			r = fs_parent_dirs(p2.ptr, e);
 			if (!r)
-				r = parent_dirs(p1.ptr, e);
+				r = fs_parent_dirs(p1.ptr, e);
 			if (r)
 				goto out;
 			it->url = paths[2 * k];

@@ -17,6 +17,9 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
 	size_t i;
 	int r = 0;
 
+	/* the common case when placing many files: the folder is there already (one stat, no mkdirs) */
+	if (fs_is_dir(path))
+		return 0;
 	buf_init(&b, 8192);
 	r = buf_adds(&b, path, e);
 	if (r)
@@ -38,6 +41,34 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *e)
 out:
 	buf_release(&b);
 	return r;
+}
+
+int fs_parent_dirs(const char *path, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf b;
+	int r;
+
+	if (!slash || slash == path)
+		return 0;
+	buf_init(&b, 8192);
+	r = buf_add(&b, path, (size_t)(slash - path), e);
+	if (!r)
+		r = fs_mkdirs(buf_str(&b), 0755, e);
+	buf_release(&b);
+	return r;
+}
+
+int fs_link(const char *src, const char *dst, int *copied, struct err *e)
+{
+	int r = fs_parent_dirs(dst, e);
+
+	if (r || !link(src, dst) || errno == EEXIST)
+		return r;
+	if (!copied || (errno != EXDEV && errno != EPERM && errno != EMLINK))
+		return err_errno(e, errno, "cannot link '%s' to '%s'", dst, src);
+	(*copied)++;
+	return fs_copy_file(src, dst, 0444, e);
 }
 
 ssize_t fs_read_full(int fd, void *p, size_t n, const char *name, struct err *e)

@@ -10,6 +10,14 @@
 
 /* mkdir -p; existing directories are fine. */
 int fs_mkdirs(const char *path, mode_t mode, struct err *e) AL_WUR;
+/* mkdir -p of the folder path is in (nothing for a bare name). */
+int fs_parent_dirs(const char *path, struct err *e) AL_WUR;
+/*
+ * Hard-link dst to src, creating dst's folders; an existing dst is kept.
+ * With copied non-NULL, a link the file system refuses (another file system,
+ * link count) becomes a copy (mode 0444) and *copied is incremented.
+ */
+int fs_link(const char *src, const char *dst, int *copied, struct err *e) AL_WUR;
 /* Read a whole file into b (initialised by the caller, whose max is the cap). */
 int fs_read_file(const char *path, struct buf *b, struct err *e) AL_WUR;
 /* Write all of p to fd; name is for the message. */

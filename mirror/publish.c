@@ -850,7 +850,6 @@ static int place(const char *store, const char *root, const char *rel, const cha
 		 struct buf *dst, int *copied, struct err *e)
 {
 	uint8_t sha[SHA256_LEN];
-	char *slash;
 	int r;
 
 	/* the same plain-path rule the server applies: nothing from the catalog escapes the tree */
@@ -863,20 +862,9 @@ static int place(const char *store, const char *root, const char *rel, const cha
 	r = store_path(store, sha, src, e);
 	if (!r)
 		r = buf_addf(dst, e, "%s/%s", root, rel);
-	if (r)
-		return r;
-	slash = strrchr(dst->ptr, '/');
-	*slash = '\0';
-	r = fs_mkdirs(dst->ptr, 0755, e);
-	*slash = '/';
-	if (r)
-		return r;
-	if (!link(buf_str(src), buf_str(dst)))
-		return 0;
-	if (errno != EXDEV && errno != EPERM && errno != EMLINK)
-		return err_errno(e, errno, "cannot link '%s' to '%s'", buf_str(src), buf_str(dst));
-	(*copied)++;
-	return fs_copy_file(buf_str(src), buf_str(dst), 0444, e);
+	if (!r)
+		r = fs_link(buf_str(src), buf_str(dst), copied, e);
+	return r;
 }
 
 /* Remove base/gen-* except keep and old ("./airlock/gen-N", what current named before). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/audit.h"
@@ -270,6 +271,39 @@ static void write_atomic_replaces_whole_file(void **state)
 	buf_release(&p);
 }
 
+static void link_makes_folders_and_keeps_existing(void **state)
+{
+	struct tmp *t = *state;
+	struct err e = { 0 };
+	struct buf src, dst, b;
+	struct stat a, c;
+	int copied = 0;
+
+	buf_init(&src, 4096);
+	buf_init(&dst, 4096);
+	buf_init(&b, 100);
+	assert_int_equal(buf_addf(&src, &e, "%s/src", t->dir.ptr), 0);
+	assert_int_equal(buf_addf(&dst, &e, "%s/a/b/c/dst", t->dir.ptr), 0);
+	assert_int_equal(fs_write_atomic(src.ptr, "bytes", 5, 0444, &e), 0);
+	assert_int_equal(fs_link(src.ptr, dst.ptr, &copied, &e), 0);
+	assert_int_equal(stat(src.ptr, &a), 0);
+	assert_int_equal(stat(dst.ptr, &c), 0);
+	assert_true(a.st_ino == c.st_ino); /* a link, not a copy, on one file system */
+	assert_int_equal(copied, 0);
+	/* an existing dst is kept, and its folders already there cost nothing */
+	assert_int_equal(fs_link(src.ptr, dst.ptr, NULL, &e), 0);
+	assert_int_equal(fs_read_file(dst.ptr, &b, &e), 0);
+	assert_string_equal(buf_str(&b), "bytes");
+	/* a missing source is an error naming the destination */
+	buf_reset(&dst);
+	assert_int_equal(buf_addf(&dst, &e, "%s/x/y", t->dir.ptr), 0);
+	assert_int_equal(fs_link("/nonexistent/file", dst.ptr, &copied, &e), -AE_IO);
+	assert_non_null(strstr(e.msg, "x/y"));
+	buf_release(&src);
+	buf_release(&dst);
+	buf_release(&b);
+}
+
 static void conf_reads_values_and_defaults(void **state)
 {
 	struct conf *c = NULL;
@@ -334,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(home_create_then_open_checks_role, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(audit_chain_detects_edit_delete_and_reorder, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(write_atomic_replaces_whole_file, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(link_makes_folders_and_keeps_existing, tmp_setup, tmp_teardown),
 		cmocka_unit_test(conf_reads_values_and_defaults),
 		cmocka_unit_test(conf_refuses_unknown_twice_and_malformed),
 	};
