@@ -22,6 +22,23 @@ void time_format(int64_t t, char out[TIME_STR])
 	strftime(out, TIME_STR, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void time_format_rfc2822(int64_t t, const char *zone, char out[TIME_RFC2822])
+{
+	/* fixed English names: no locale, and safe in the server's threads */
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm)) {
+		tt = 0;
+		gmtime_r(&tt, &tm);
+	}
+	snprintf(out, TIME_RFC2822, "%s, %02d %s %04d %02d:%02d:%02d %s", days[tm.tm_wday % 7], tm.tm_mday,
+		 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+}
+
 static int digits(const char *s, size_t n, int *v)
 {
 	size_t i;

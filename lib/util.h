@@ -10,6 +10,12 @@
 
 /* RFC 3339 UTC, second precision: "2026-11-21T23:19:07Z". */
 void time_format(int64_t t, char out[TIME_STR]);
+/*
+ * "Sun, 06 Nov 1994 08:49:37 <zone>": HTTP dates (zone "GMT") and apt's
+ * Release dates ("UTC").  zone is at most 3 characters.
+ */
+#define TIME_RFC2822 40
+void time_format_rfc2822(int64_t t, const char *zone, char out[TIME_RFC2822]);
 /* Parse exactly that form; 0 or -1. */
 int time_parse(const char *s, size_t len, int64_t *t);
 /* Now, or SOURCE_DATE_EPOCH when set (for reproducible output); -AE_USAGE if malformed. */

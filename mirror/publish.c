@@ -437,19 +437,6 @@ static int add_unique(struct buf *list, const char *word, struct err *e)
 	return buf_addf(list, e, "%s%s", list->len ? " " : "", word);
 }
 
-static void rfc2822(int64_t t, char out[64])
-{
-	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d UTC", days[tm.tm_wday % 7], tm.tm_mday,
-		 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* A deb822 .sources file with the site key inline (Signed-By as a multi-line field). */
 static int sources_file(struct pub *p, const char *group, const struct aptview *v, const struct buf *comps,
 			struct buf *out, struct err *e)
@@ -480,7 +467,7 @@ static int publish_view(struct pub *p, const char *group, const struct aptview *
 	struct relfile *rel = calloc(MAX_RELFILES, sizeof(*rel));
 	struct approved ap = { 0 };
 	struct buf prefix, text, signed_, archs, comps, path;
-	char date[64], until[64], ir[SHA256_HEX] = "";
+	char date[TIME_RFC2822], until[TIME_RFC2822], ir[SHA256_HEX] = "";
 	uint64_t npkgs = 0;
 	size_t i, nrel = 0;
 	int r;
@@ -509,8 +496,8 @@ static int publish_view(struct pub *p, const char *group, const struct aptview *
 		goto out;
 
 	/* Origin and Label stay the vendor's, so that clients' pinning and unattended-upgrades still match. */
-	rfc2822(p->now, date);
-	rfc2822(p->valid_until, until);
+	time_format_rfc2822(p->now, "UTC", date);
+	time_format_rfc2822(p->valid_until, "UTC", until);
 	r = buf_addf(&text, e,
 		     "Origin: %s\nLabel: %s\nSuite: %s\nCodename: %s\nDate: %s\nValid-Until: %s\n"
 		     "Architectures: %s\nComponents: %s\nAcquire-By-Hash: yes\n"

@@ -26,7 +26,6 @@
 
 /* A decoded "/<source>/<path>" that could be in the catalog, with its NUL. */
 #define DECODED_MAX (1 + MANIFEST_MAX_NAME + 1 + MANIFEST_MAX_PATH + 1)
-#define HTTP_DATE 32
 #define LOG_URL_MAX 1024
 #define SAY_MAX 2048
 
@@ -341,23 +340,7 @@ int serve_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *le
 	return 0;
 }
 
-/* ---- HTTP dates (fixed English names: no locale in a threaded server) ---- */
-
-static void http_date(int64_t t, char out[HTTP_DATE])
-{
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm)) {
-		snprintf(out, HTTP_DATE, "Thu, 01 Jan 1970 00:00:00 GMT");
-		return;
-	}
-	snprintf(out, HTTP_DATE, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
-		 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
+/* ---- HTTP dates ---- */
 
 /* IMF-fixdate only ("Sun, 06 Nov 1994 08:49:37 GMT"); anything else is ignored, which only costs a 200. */
 static int http_date_parse(const char *s, int64_t *t)
@@ -759,7 +742,7 @@ static enum MHD_Result serve_object(struct server *s, struct MHD_Connection *c, 
 				    const char *path, const struct catalog_hit *hit)
 {
 	uint8_t sha[SHA256_LEN];
-	char etag[SHA256_HEX + 2], lastmod[HTTP_DATE], crange[96];
+	char etag[SHA256_HEX + 2], lastmod[TIME_RFC2822], crange[96];
 	struct MHD_Response *resp = NULL;
 	uint64_t first = 0, last = 0, len;
 	struct buf file;
@@ -794,7 +777,7 @@ static enum MHD_Result serve_object(struct server *s, struct MHD_Connection *c, 
 	}
 
 	snprintf(etag, sizeof(etag), "\"%s\"", hit->object);
-	http_date(hit->imported, lastmod);
+	time_format_rfc2822(hit->imported, "GMT", lastmod);
 	if (not_modified(c, etag, hit->imported)) {
 		/*
 		 * MHD 0.9.75 labels this "Content-Length: 0" whatever we add (a

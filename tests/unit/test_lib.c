@@ -108,6 +108,17 @@ static void time_round_trips_and_rejects_bad_dates(void **state)
 	assert_int_equal(time_parse("2026-13-01T00:00:00Z", 20, &t), -1);
 }
 
+static void rfc2822_dates_for_http_and_apt(void **state)
+{
+	char s[TIME_RFC2822];
+
+	(void)state;
+	time_format_rfc2822(784111777, "GMT", s); /* RFC 9110's example */
+	assert_string_equal(s, "Sun, 06 Nov 1994 08:49:37 GMT");
+	time_format_rfc2822(1783764300, "UTC", s);
+	assert_string_equal(s, "Sat, 11 Jul 2026 10:05:00 UTC");
+}
+
 static void parse_u64_is_strict(void **state)
 {
 	uint64_t v;
@@ -361,6 +372,7 @@ int main(void)
 		cmocka_unit_test(sha256_matches_known_vector),
 		cmocka_unit_test(hex_rejects_uppercase_and_odd_length),
 		cmocka_unit_test(time_round_trips_and_rejects_bad_dates),
+		cmocka_unit_test(rfc2822_dates_for_http_and_apt),
 		cmocka_unit_test(parse_u64_is_strict),
 		cmocka_unit_test(duration_and_size_units),
 		cmocka_unit_test(names_follow_the_rule),
