@@ -333,33 +333,45 @@ static int do_change(struct home *h, const struct opts *o, char **specs, int nsp
 
 /* ---- pending and status ---- */
 
-/* Present versions with their archs, first snapshot and earliest approved deadline. */
+/*
+ * Present versions (?1: of one source, or NULL), all of them or (?2 = 1)
+ * only those the last import of their source brought, with their archs, the
+ * bundle that brought them first, the groups that decided on them (as
+ * "\1g1\1g2\1", NULL if none; '*' is a decline for every group) and the
+ * rollout's deadline (the earliest approval's, NULL if none).
+ */
 static const char versions_sql[] =
-    "SELECT p.source, p.name, p.version, p.archs, p.first,"
+    "SELECT p.source, p.name, p.version, p.archs,"
+    " (SELECT s.channel || ' #' || s.sequence FROM snapshot s WHERE s.id = p.first),"
+    " (SELECT char(1) || group_concat(d.grp, char(1)) || char(1) FROM decision d WHERE d.source = p.source"
+    "  AND d.name = p.name AND d.version = p.version),"
     " (SELECT min(d.deadline) FROM decision d WHERE d.source = p.source AND d.name = p.name"
-    "  AND d.version = p.version AND d.state = 'approved'),"
-    " (SELECT s.channel || ' #' || s.sequence FROM snapshot s WHERE s.id = p.first)"
+    "  AND d.version = p.version AND d.state = 'approved')"
     " FROM (SELECT source, name, version, group_concat(arch, ' ') AS archs, min(snapshot) AS first"
-    "  FROM package WHERE present = 1 GROUP BY source, name, version) p"
+    "  FROM package WHERE present = 1 AND (?1 IS NULL OR source = ?1) GROUP BY source, name, version) p"
+    " WHERE ?2 = 0 OR p.first = (SELECT v.snapshot FROM served v WHERE v.source = p.source)"
     " ORDER BY p.source, p.name, p.version";
 
-static int decided(struct db *db, const char *group, const char *source, const char *name, const char *version,
-		   int *yes, struct err *e)
+/* Did group decide on the version whose decided-groups column is set? */
+static int decided_in(const char *set, const char *group)
 {
-	struct db_stmt *st = NULL;
-	int r;
+	char key[80];
 
-	r = db_prepare(db,
-		       "SELECT 1 FROM decision WHERE grp IN (?, '*') AND source = ? AND name = ? AND version = ?", &st,
-		       e);
-	if (!r && !(r = db_bind_text(st, 1, group, e)) && !(r = db_bind_text(st, 2, source, e)) &&
-	    !(r = db_bind_text(st, 3, name, e)) && !(r = db_bind_text(st, 4, version, e)))
-		r = db_step(st, e);
-	db_finalize(st);
-	if (r < 0)
-		return r;
-	*yes = r;
-	return 0;
+	if (!set || !*set)
+		return 0;
+	snprintf(key, sizeof(key), "\1%s\1", group);
+	return strstr(set, "\1" GROUP_ALL "\1") || strstr(set, key);
+}
+
+static int versions_open(struct db *db, const char *source, int only_new, struct db_stmt **st, struct err *e)
+{
+	int r = db_prepare(db, versions_sql, st, e);
+
+	if (!r)
+		r = source ? db_bind_text(*st, 1, source, e) : db_bind_null(*st, 1, e);
+	if (!r)
+		r = db_bind_int(*st, 2, only_new, e);
+	return r;
 }
 
 struct names {
@@ -409,10 +421,10 @@ static int do_pending(struct home *h, const struct opts *o, struct err *e)
 			r = err_set(e, AE_NOTFOUND, "no group '%s'; see 'airlock group list'", o->group);
 	}
 	if (!r)
-		r = db_prepare(h->db, versions_sql, &st, e);
+		r = versions_open(h->db, o->source, !o->all, &st, e);
 	while (!r && (r = db_step(st, e)) == 1) {
 		const char *source = db_col_text(st, 0), *name = db_col_text(st, 1), *version = db_col_text(st, 2);
-		int64_t first = db_col_int(st, 4), served = 0;
+		const char *set = db_col_is_null(st, 5) ? NULL : db_col_text(st, 5);
 		json_t *undecided = json_array();
 		size_t nund = 0;
 
@@ -421,30 +433,13 @@ static int do_pending(struct home *h, const struct opts *o, struct err *e)
 			r = err_set(e, AE_NOMEM, "out of memory");
 			break;
 		}
-		if (o->source && strcmp(o->source, source)) {
-			json_decref(undecided);
-			continue;
-		}
-		if (!o->all) {
-			/* by default: what the last import of this source brought */
-			r = db_get_int(h->db, "SELECT snapshot FROM served WHERE source = ?", source, 0, &served, e);
-			if (!r && first != served) {
-				json_decref(undecided);
+		for (i = 0; i < groups.n; i++) {
+			if ((o->group && strcmp(o->group, groups.v[i])) || decided_in(set, groups.v[i]))
 				continue;
-			}
+			json_array_append_new(undecided, json_string(groups.v[i]));
+			nund++;
 		}
-		for (i = 0; !r && i < groups.n; i++) {
-			int yes = 0;
-
-			if (o->group && strcmp(o->group, groups.v[i]))
-				continue;
-			r = decided(h->db, groups.v[i], source, name, version, &yes, e);
-			if (!r && !yes) {
-				json_array_append_new(undecided, json_string(groups.v[i]));
-				nund++;
-			}
-		}
-		if (r || (groups.n && !nund)) {
+		if (groups.n && !nund) {
 			json_decref(undecided);
 			continue;
 		}
@@ -452,7 +447,7 @@ static int do_pending(struct home *h, const struct opts *o, struct err *e)
 		if (arr) {
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "source", source,
 							     "package", name, "version", version, "architectures",
-							     db_col_text(st, 3), "bundle", db_col_text(st, 6),
+							     db_col_text(st, 3), "bundle", db_col_text(st, 4),
 							     "undecided_in", undecided));
 			continue;
 		}
@@ -460,7 +455,7 @@ static int do_pending(struct home *h, const struct opts *o, struct err *e)
 			printf("%s:\n", source);
 			snprintf(last_source, sizeof(last_source), "%s", source);
 		}
-		printf("  %s=%s [%s] from %s", name, version, db_col_text(st, 3), db_col_text(st, 6));
+		printf("  %s=%s [%s] from %s", name, version, db_col_text(st, 3), db_col_text(st, 4));
 		if (groups.n) {
 			printf("; undecided in:");
 			for (i = 0; i < json_array_size(undecided); i++)
@@ -484,12 +479,46 @@ static int do_pending(struct home *h, const struct opts *o, struct err *e)
 	return 0;
 }
 
+/* One pass over the versions counts pending and overdue for every group. */
+static int count_pending(struct db *db, const struct names *groups, int64_t now, int64_t *pend, int64_t *over,
+			 json_t **overdue, struct err *e)
+{
+	struct db_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	r = versions_open(db, NULL, 0, &st, e);
+	while (!r && (r = db_step(st, e)) == 1) {
+		const char *set = db_col_is_null(st, 5) ? NULL : db_col_text(st, 5);
+		/* overdue: the rollout's deadline (set where it was approved first) has passed */
+		int late = !db_col_is_null(st, 6) && db_col_int(st, 6) < now;
+		char dl[TIME_STR];
+
+		r = 0;
+		if (late)
+			time_format(db_col_int(st, 6), dl);
+		for (i = 0; i < groups->n; i++) {
+			if (decided_in(set, groups->v[i]))
+				continue;
+			pend[i]++;
+			if (!late)
+				continue;
+			over[i]++;
+			json_array_append_new(overdue[i], json_pack("{s:s, s:s, s:s, s:s}", "source", db_col_text(st, 0),
+								    "package", db_col_text(st, 1), "version",
+								    db_col_text(st, 2), "deadline", dl));
+		}
+	}
+	db_finalize(st);
+	return r < 0 ? r : 0;
+}
+
 static int do_status(struct home *h, const struct opts *o, struct err *e)
 {
 	struct names groups = { 0 };
 	struct db_stmt *st = NULL;
-	json_t *out = json_array();
-	int64_t now;
+	json_t *out = json_array(), **overdue = NULL;
+	int64_t now, *pend = NULL, *over = NULL;
 	size_t i;
 	int r;
 
@@ -498,13 +527,23 @@ static int do_status(struct home *h, const struct opts *o, struct err *e)
 	r = time_now_or_sde(&now, e);
 	if (!r)
 		r = group_each(h->db, collect_group, &groups, e);
+	if (!r) {
+		pend = calloc(groups.n + 1, sizeof(*pend));
+		over = calloc(groups.n + 1, sizeof(*over));
+		overdue = calloc(groups.n + 1, sizeof(*overdue));
+		if (!pend || !over || !overdue)
+			r = err_set(e, AE_NOMEM, "out of memory");
+	}
+	for (i = 0; !r && i < groups.n; i++)
+		if (!(overdue[i] = json_array()))
+			r = err_set(e, AE_NOMEM, "out of memory");
+	if (!r)
+		r = count_pending(h->db, &groups, now, pend, over, overdue, e);
 	for (i = 0; !r && i < groups.n; i++) {
-		json_t *g, *overdue = json_array(), *approved = json_array();
-		int64_t n_app = 0, n_dec = 0, n_pend = 0, n_over = 0;
+		json_t *approved = json_array();
+		int64_t n_app = 0, n_dec = 0;
 
-		if (!overdue || !approved) {
-			json_decref(overdue);
-			json_decref(approved);
+		if (!approved) {
 			r = err_set(e, AE_NOMEM, "out of memory");
 			break;
 		}
@@ -535,41 +574,20 @@ static int do_status(struct home *h, const struct opts *o, struct err *e)
 			r = db_get_int(h->db,
 				       "SELECT count(*) FROM decision WHERE grp IN (?, '*') AND state = 'declined'",
 				       groups.v[i], 0, &n_dec, e);
-		if (!r)
-			r = db_prepare(h->db, versions_sql, &st, e);
-		while (!r && (r = db_step(st, e)) == 1) {
-			int yes = 0;
-
-			r = decided(h->db, groups.v[i], db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2),
-				    &yes, e);
-			if (r || yes)
-				continue;
-			n_pend++;
-			/* overdue: the rollout's deadline (set where it was approved first) has passed here */
-			if (!db_col_is_null(st, 5) && db_col_int(st, 5) < now) {
-				char dl[TIME_STR];
-
-				n_over++;
-				time_format(db_col_int(st, 5), dl);
-				json_array_append_new(overdue, json_pack("{s:s, s:s, s:s, s:s}", "source",
-									 db_col_text(st, 0), "package",
-									 db_col_text(st, 1), "version",
-									 db_col_text(st, 2), "deadline", dl));
-			}
-		}
-		db_finalize(st);
-		st = NULL;
 		if (r < 0) {
-			json_decref(overdue);
 			json_decref(approved);
 			break;
 		}
-		g = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "group", groups.v[i], "approved",
-			      (json_int_t)n_app, "declined", (json_int_t)n_dec, "pending", (json_int_t)n_pend,
-			      "overdue", (json_int_t)n_over, "approved_versions", approved, "overdue_versions",
-			      overdue);
-		json_array_append_new(out, g);
+		json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:O}", "group", groups.v[i],
+						     "approved", (json_int_t)n_app, "declined", (json_int_t)n_dec,
+						     "pending", (json_int_t)pend[i], "overdue", (json_int_t)over[i],
+						     "approved_versions", approved, "overdue_versions", overdue[i]));
 	}
+	for (i = 0; overdue && i < groups.n; i++)
+		json_decref(overdue[i]);
+	free(overdue);
+	free(pend);
+	free(over);
 	names_free(&groups);
 	if (r < 0) {
 		json_decref(out);
