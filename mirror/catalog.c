@@ -1,6 +1,5 @@
 #include "mirror/catalog.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +18,7 @@ static const char lookup_sql[] = "SELECT f.object, f.size, f.mode, s.imported FR
 static const char pub_lookup_sql[] = "SELECT p.object, p.size, 0, b.created FROM pubfile p"
 				     " JOIN publication b ON b.id = p.publication"
 				     " WHERE p.publication = (SELECT CAST(value AS INTEGER) FROM meta"
-				     " WHERE key = 'publication') AND p.path = ?2 AND ?1 = ?1";
+				     " WHERE key = 'publication') AND p.path = ?1 || '/' || ?2";
 
 int catalog_reserved_name(const char *source)
 {
@@ -29,7 +28,6 @@ int catalog_reserved_name(const char *source)
 struct catalog_reader {
 	struct db *db;
 	struct db_stmt *lookup, *pub_lookup;
-	char path[8192];
 };
 
 /* Run the prepared lookup; the caller resets or finalizes st. */
@@ -67,32 +65,13 @@ out:
 	return ret;
 }
 
-/* "groups" + "a/b" -> "groups/a/b" in out; -AE_NOTFOUND when it does not fit. */
-static int pub_path(const char *source, const char *path, char *out, size_t outlen, struct err *e)
-{
-	int n = snprintf(out, outlen, "%s/%s", source, path);
-
-	if (n < 0 || (size_t)n >= outlen)
-		return err_set(e, AE_NOTFOUND, "'%s/%s' is not served", source, path);
-	return 0;
-}
-
 int catalog_lookup(struct db *db, const char *source, const char *path, struct catalog_hit *hit,
 		   struct err *e)
 {
 	struct db_stmt *st = NULL;
-	char full[8192];
 	int ret;
 
-	if (catalog_reserved_name(source)) {
-		ret = pub_path(source, path, full, sizeof(full), e);
-		if (!ret)
-			ret = db_prepare(db, pub_lookup_sql, &st, e);
-		if (!ret)
-			ret = lookup_with(st, source, full, hit, e);
-		goto out;
-	}
-	ret = db_prepare(db, lookup_sql, &st, e);
+	ret = db_prepare(db, catalog_reserved_name(source) ? pub_lookup_sql : lookup_sql, &st, e);
 	if (ret)
 		goto out;
 	ret = lookup_with(st, source, path, hit, e);
@@ -131,19 +110,12 @@ out:
 int catalog_reader_lookup(struct catalog_reader *r, const char *source, const char *path,
 			  struct catalog_hit *hit, struct err *e)
 {
+	struct db_stmt *st = catalog_reserved_name(source) ? r->pub_lookup : r->lookup;
 	int ret;
 
-	if (catalog_reserved_name(source)) {
-		ret = pub_path(source, path, r->path, sizeof(r->path), e);
-		if (ret)
-			return ret;
-		ret = lookup_with(r->pub_lookup, source, r->path, hit, e);
-		db_reset(r->pub_lookup);
-		return ret;
-	}
-	ret = lookup_with(r->lookup, source, path, hit, e);
+	ret = lookup_with(st, source, path, hit, e);
 	/* Resetting ends the read transaction, so the next lookup sees newer imports and publications. */
-	db_reset(r->lookup);
+	db_reset(st);
 	return ret;
 }
 

@@ -266,14 +266,10 @@ static int do_change(struct home *h, const struct opts *o, char **specs, int nsp
 		char *detail = NULL;
 
 		/* a decline for every group withdraws every approval; unapprove without a group clears all */
-		if (!o->group)
-			r = exec_target(h->db,
-					"DELETE FROM decision WHERE ?1 = ?1 AND source = ?2 AND name = ?3 AND version = ?4",
-					grp, x, e);
-		else
-			r = exec_target(h->db,
-					"DELETE FROM decision WHERE grp = ?1 AND source = ?2 AND name = ?3 AND version = ?4",
-					grp, x, e);
+		r = exec_target(h->db,
+				"DELETE FROM decision WHERE (?1 = '" GROUP_ALL "' OR grp = ?1) AND source = ?2"
+				" AND name = ?3 AND version = ?4",
+				grp, x, e);
 		if (!r && decline) {
 			struct db_stmt *st = NULL;
 
