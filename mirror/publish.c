@@ -680,7 +680,7 @@ int publish_run(struct home *h, const char *static_dir, struct publish_result *r
 	struct buf vhome;
 	struct db_stmt *st = NULL;
 	char idstr[32];
-	int64_t valid;
+	int64_t valid, last = 0;
 	size_t i;
 	int r, lock = -1, in_tx = 0, have_tmp = 0;
 
@@ -697,8 +697,18 @@ int publish_run(struct home *h, const char *static_dir, struct publish_result *r
 		r = time_now_or_sde(&p.now, e);
 	if (!r)
 		r = conf_duration(h->conf, "publish.valid-for", &valid, e);
+	/*
+	 * Each publication is at least one second newer than the last: the
+	 * server's Last-Modified is the publication's time, and apt asks for
+	 * InRelease with If-Modified-Since, so two publications within one
+	 * second would leave a client on the first with a 304.
+	 */
+	if (!r)
+		r = db_get_int(h->db, "SELECT coalesce(max(created), 0) FROM publication", NULL, 0, &last, e);
 	if (r)
 		goto out;
+	if (p.now <= last)
+		p.now = last + 1;
 	p.valid_until = p.now + valid;
 	r = approve_sync(h, NULL, e);
 	if (!r)

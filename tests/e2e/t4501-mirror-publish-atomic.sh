@@ -98,4 +98,17 @@ gen2=$(readlink "$W/current")
 [ -d "$W/$gen1" ] || fail "the previous tree was removed"
 expect_exit 0 airlock --home "$IMP" publish --static "$W"
 [ ! -d "$W/$gen1" ] || fail "a tree two publications old was kept"
+say "two publications in one second: the second is still newer for apt's If-Modified-Since"
+# SOURCE_DATE_EPOCH pins both to the same second (publish takes its time from it); last in
+# this script, since it leaves the publication dated ahead of the clock
+sde=$(($(date +%s) + 100))
+SOURCE_DATE_EPOCH=$sde expect_exit 0 airlock --home "$IMP" publish
+curl -sf -D "$T/h1" -o "$T/InRelease.a" "$G/InRelease" || fail "no InRelease"
+lm1=$(tr -d '\r' <"$T/h1" | sed -n 's/^Last-Modified: //Ip')
+[ -n "$lm1" ] || fail "no Last-Modified on InRelease"
+expect_exit 0 airlock --home "$IMP" unapprove libair1=1:2.0-1 --group test
+SOURCE_DATE_EPOCH=$sde expect_exit 0 airlock --home "$IMP" publish
+code=$(curl -s -o "$T/InRelease.b" -w '%{http_code}' -H "If-Modified-Since: $lm1" "$G/InRelease")
+assert_eq "$code" 200 "InRelease of a publication made in the same second, asked with the previous Last-Modified"
+cmp -s "$T/InRelease.a" "$T/InRelease.b" && fail "the second publication served the first one's InRelease"
 echo ok
